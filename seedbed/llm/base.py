@@ -1,0 +1,53 @@
+"""The one interface every chat backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from seedbed.models import GenerationParams, Message, Usage
+
+
+class BackendError(Exception):
+    """A failure the user must act on (wrong key, unreachable server, unknown model).
+
+    The message is written for the user and never contains the API key.
+    """
+
+
+@dataclass
+class ChatResult:
+    """The reply to one request; `error` is set (and `text` empty) when it failed."""
+
+    text: str = ""
+    model: str = ""
+    usage: Usage = field(default_factory=Usage)
+    error: str | None = None
+
+
+ResultCallback = Callable[[int, ChatResult], None]
+
+
+class ChatBackend(Protocol):
+    """Answers batches of chat requests.
+
+    `generate` returns one ChatResult per request, in order, and calls
+    `on_result(index, result)` as soon as each one is ready so callers can
+    store it at once. It raises BackendError only for failures that would make
+    every request fail; a single failed request comes back with `error` set.
+    """
+
+    name: str
+    model: str
+
+    def describe(self) -> str:
+        """One line for the UI: what this backend is and what it is good for."""
+        ...
+
+    def generate(
+        self,
+        requests: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        on_result: ResultCallback | None = None,
+    ) -> list[ChatResult]: ...

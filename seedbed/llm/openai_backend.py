@@ -1,0 +1,296 @@
+"""Chat backend for OpenAI and any OpenAI-compatible server (vLLM, Ollama, LM Studio...).
+
+Requests run concurrently on an asyncio event loop that lives only for the
+duration of one `generate` call, so callers (Streamlit scripts, CLI) stay
+synchronous. The openai client does the retrying itself: it backs off
+exponentially and honours `retry-after` on 429 and 5xx replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import openai
+from openai import AsyncOpenAI
+from pydantic import SecretStr
+
+from seedbed.llm.base import BackendError, ChatResult, ResultCallback
+from seedbed.models import GenerationParams, Message, Usage
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Local servers (vLLM, Ollama) ignore the key, but the openai client refuses to start without one.
+PLACEHOLDER_KEY = "not-needed"
+
+T = TypeVar("T")
+
+
+class OpenAIBackend:
+    """Sends chat requests to an OpenAI-compatible `/chat/completions` endpoint."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        concurrency: int = 8,
+        timeout: float = 60.0,
+        max_retries: int = 3,
+    ) -> None:
+        """Configure the backend; no network traffic happens here.
+
+        `api_key` defaults to $OPENAI_API_KEY and `base_url` to $OPENAI_BASE_URL
+        (unset means OpenAI itself). A custom `base_url` without a key gets a
+        placeholder key, because local servers usually need none.
+        """
+        if not model.strip():
+            raise BackendError("No model name was given. Enter the model to use in the sidebar.")
+        if concurrency < 1:
+            raise BackendError("Concurrency must be at least 1.")
+        self.model = model.strip()
+        url = (base_url or os.environ.get("OPENAI_BASE_URL") or "").strip()
+        self.base_url: str | None = url or None  # None means OpenAI itself
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._api_key = SecretStr(self._resolve_key(api_key))
+
+    def _resolve_key(self, api_key: str | None) -> str:
+        key = (api_key or os.environ.get("OPENAI_API_KEY") or "").strip()
+        if key:
+            return key
+        if self.base_url is not None:
+            return PLACEHOLDER_KEY
+        raise BackendError(
+            "No OpenAI API key found. Set the OPENAI_API_KEY environment variable or enter "
+            "a key in the sidebar (or set a base URL for a local server that needs no key)."
+        )
+
+    @property
+    def endpoint(self) -> str:
+        """The server URL as shown to users, with any credentials in it removed."""
+        return _display_url(self.base_url or DEFAULT_BASE_URL)
+
+    def __repr__(self) -> str:
+        # Spelled out so the key can never leak through a default repr or a debugger.
+        return (
+            f"OpenAIBackend(model={self.model!r}, base_url={self.endpoint!r}, "
+            f"concurrency={self.concurrency}, timeout={self.timeout}, "
+            f"max_retries={self.max_retries})"
+        )
+
+    def describe(self) -> str:
+        """One line for the UI: what this backend is and what it is good for."""
+        return (
+            f"OpenAI-compatible API at {self.endpoint}, model '{self.model}', up to "
+            f"{self.concurrency} requests at once. Best for large batches and strong models."
+        )
+
+    def generate(
+        self,
+        requests: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        on_result: ResultCallback | None = None,
+    ) -> list[ChatResult]:
+        """Answer every request; one ChatResult per request, in order.
+
+        `on_result(index, result)` runs as each reply arrives, on the caller's
+        thread. Raises BackendError (and stops the batch) when the key, model or
+        server is wrong; other failures come back as results with `error` set.
+        """
+        if not requests:
+            return []
+        return _run_sync(self._generate_async(requests, params, on_result))
+
+    def list_models(self) -> list[str]:
+        """The model ids the server offers, sorted; raises BackendError on any failure."""
+        return _run_sync(self._with_client(self._list_models_async))
+
+    # --- async internals -------------------------------------------------------------
+
+    def _make_client(self) -> AsyncOpenAI:
+        # Created inside the running loop: the client's connection pool binds to it.
+        return AsyncOpenAI(
+            api_key=self._api_key.get_secret_value(),
+            base_url=self.base_url or DEFAULT_BASE_URL,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+        )
+
+    async def _with_client(self, work: Callable[[AsyncOpenAI], Awaitable[T]]) -> T:
+        client = self._make_client()
+        try:
+            return await work(client)
+        finally:
+            await client.close()
+
+    async def _list_models_async(self, client: AsyncOpenAI) -> list[str]:
+        try:
+            page = await client.models.list()
+            return sorted(model.id for model in page.data)
+        except openai.OpenAIError as exc:
+            # A single probe request: every failure is something the user must see.
+            fatal = self._fatal_error(exc)
+            raise fatal or BackendError(self._scrub(self._request_error(exc))) from None
+
+    async def _generate_async(
+        self,
+        requests: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        on_result: ResultCallback | None,
+    ) -> list[ChatResult]:
+        async def run(client: AsyncOpenAI) -> list[ChatResult]:
+            semaphore = asyncio.Semaphore(self.concurrency)
+
+            async def one(index: int, messages: Sequence[Message]) -> tuple[int, ChatResult]:
+                async with semaphore:
+                    return index, await self._complete(client, messages, params)
+
+            tasks = [asyncio.create_task(one(i, msgs)) for i, msgs in enumerate(requests)]
+            return await _collect(tasks, on_result)
+
+        return await self._with_client(run)
+
+    async def _complete(
+        self, client: AsyncOpenAI, messages: Sequence[Message], params: GenerationParams
+    ) -> ChatResult:
+        """One chat request; fatal errors raise, everything else becomes `error`."""
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "presence_penalty": params.presence_penalty,
+        }
+        if params.stop:  # some servers reject an empty stop list
+            kwargs["stop"] = params.stop
+        try:
+            response = await client.chat.completions.create(**kwargs)
+        except openai.OpenAIError as exc:
+            fatal = self._fatal_error(exc)
+            if fatal is not None:
+                raise fatal from None
+            return ChatResult(model=self.model, error=self._scrub(self._request_error(exc)))
+        return self._to_result(response)
+
+    def _to_result(self, response: Any) -> ChatResult:
+        usage = response.usage  # some local servers omit usage
+        result = ChatResult(
+            model=response.model or self.model,
+            usage=Usage(
+                prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+                completion_tokens=(usage.completion_tokens or 0) if usage else 0,
+            ),
+        )
+        if not response.choices:
+            result.error = "The server returned a reply with no choices."
+            return result
+        text = response.choices[0].message.content or ""
+        if not text.strip():
+            result.error = "The server returned an empty reply."
+            return result
+        result.text = text
+        return result
+
+    # --- error mapping ---------------------------------------------------------------
+
+    def _fatal_error(self, exc: openai.OpenAIError) -> BackendError | None:
+        """A BackendError when `exc` would make every request fail, else None."""
+        where = self.endpoint
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            # Never echo the server's message: OpenAI's 401 text quotes part of the key.
+            return BackendError(
+                f"The server at {where} rejected the API key (HTTP {exc.status_code}). "
+                "Check OPENAI_API_KEY or the key in the sidebar."
+            )
+        if isinstance(exc, openai.NotFoundError):
+            if exc.code == "model_not_found" or "model" in str(exc.message).lower():
+                return BackendError(
+                    f"Model '{self.model}' is not available on {where}. "
+                    "Use 'Test connection' to list the models it offers."
+                )
+            return BackendError(
+                f"{where} answered 'not found' (HTTP 404). Check the base URL "
+                "(for most servers it ends in /v1)."
+            )
+        if isinstance(exc, openai.RateLimitError) and exc.code == "insufficient_quota":
+            return BackendError(
+                f"The account behind this API key has no quota left on {where} "
+                "(HTTP 429 insufficient_quota). Check billing or use another key."
+            )
+        if isinstance(exc, openai.APIConnectionError) and not isinstance(
+            exc, openai.APITimeoutError
+        ):
+            cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+            return BackendError(
+                self._scrub(
+                    f"Could not reach {where}{cause}. Is the server running and the base URL right?"
+                )
+            )
+        return None
+
+    def _request_error(self, exc: openai.OpenAIError) -> str:
+        """A short description of a failure that affects only one request."""
+        retries = f"after {self.max_retries} retries" if self.max_retries else "without retrying"
+        if isinstance(exc, openai.APITimeoutError):
+            return f"Timed out: no reply within {self.timeout:g} s ({retries})."
+        if isinstance(exc, openai.RateLimitError):
+            return f"Rate limited (HTTP 429) {retries}: {exc.message}"
+        if isinstance(exc, openai.APIStatusError):
+            return f"HTTP {exc.status_code} {retries}: {exc.message}"
+        return f"{type(exc).__name__}: {exc}"
+
+    def _scrub(self, text: str) -> str:
+        """Remove the API key from any text that might reach the user."""
+        key = self._api_key.get_secret_value()
+        return text.replace(key, "***") if key and key != PLACEHOLDER_KEY else text
+
+
+async def _collect(
+    tasks: list[asyncio.Task[tuple[int, ChatResult]]], on_result: ResultCallback | None
+) -> list[ChatResult]:
+    """Gather results in completion order, reporting each; cancel the rest on failure."""
+    results: list[ChatResult | None] = [None] * len(tasks)
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            index, result = await next_done
+            results[index] = result
+            if on_result is not None:
+                on_result(index, result)
+    finally:
+        # Reached early only when a fatal error (or on_result) raised: stop the batch.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return [result for result in results if result is not None]
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to completion from synchronous code.
+
+    `asyncio.run` refuses to start inside a running loop (Jupyter, async test
+    runners); there the coroutine runs on a short-lived worker thread instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _display_url(url: str) -> str:
+    """`url` without user:password, so it is safe to show and log."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))

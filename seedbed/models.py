@@ -1,0 +1,195 @@
+"""Pydantic schemas for everything that crosses a boundary (store, files, backends).
+
+Every model forbids unknown fields so that a typo in an imported file or a stale
+column is reported instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+def utcnow() -> datetime:
+    """Timezone-aware 'now' used for every timestamp Seedbed writes."""
+    return datetime.now(UTC)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectKind(StrEnum):
+    INSTRUCTION = "instruction"
+    CLASSIFICATION = "classification"
+
+
+class Project(Strict):
+    id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    kind: ProjectKind = ProjectKind.INSTRUCTION
+    description: str = ""
+    labels: list[str] = Field(default_factory=list)
+    # What one generated item is called in prompts ("news article"); a default by kind when empty.
+    item_name: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the project name is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _labels_fit_kind(self) -> Project:
+        labels = [label.strip() for label in self.labels if label.strip()]
+        if len(set(labels)) != len(labels):
+            raise ValueError("labels must be unique")
+        if self.kind == ProjectKind.CLASSIFICATION and len(labels) < 2:
+            raise ValueError("a classification project needs at least two labels")
+        self.labels = labels
+        return self
+
+
+class Instance(Strict):
+    input: str = ""
+    output: str
+
+
+class SeedTask(Strict):
+    id: int | None = None
+    name: str = ""
+    instruction: str
+    instances: list[Instance] = Field(default_factory=list)
+    is_classification: bool = False
+
+    @field_validator("instruction")
+    @classmethod
+    def _instruction_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the instruction is empty")
+        return value
+
+    @field_validator("instances")
+    @classmethod
+    def _has_instance(cls, value: list[Instance]) -> list[Instance]:
+        if not value:
+            raise ValueError("a seed task needs at least one instance (input/output)")
+        if any(not instance.output.strip() for instance in value):
+            raise ValueError("every instance needs a non-empty output")
+        return value
+
+
+class AttributeValue(Strict):
+    value: str = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0)
+
+
+class AttributeDimension(Strict):
+    """One axis of variation for attributed prompts (AttrPrompt).
+
+    `values` apply to every label; `per_label` (for example subtopics) replaces
+    them for the labels it names.
+    """
+
+    id: int | None = None
+    name: str = Field(min_length=1)
+    description: str = ""
+    values: list[AttributeValue] = Field(default_factory=list)
+    per_label: dict[str, list[AttributeValue]] = Field(default_factory=dict)
+
+    def values_for(self, label: str | None) -> list[AttributeValue]:
+        """The values this dimension offers for `label` (per-label ones win)."""
+        if label is not None and self.per_label.get(label):
+            return self.per_label[label]
+        return self.values
+
+
+class CandidateStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Check(Strict):
+    """The verdict of one automatic check; a failed check flags, it never deletes."""
+
+    name: str
+    passed: bool
+    score: float | None = None
+    detail: str = ""
+
+
+class Usage(Strict):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Message(Strict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Candidate(Strict):
+    """A generated example waiting for (or past) human review.
+
+    `content` holds instruction/input/output for instruction projects and
+    text/label for classification projects.
+    """
+
+    id: int | None = None
+    project_id: int
+    content: dict[str, str]
+    edited_content: dict[str, str] | None = None
+    method: str
+    label: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    prompt: list[Message] = Field(default_factory=list)
+    model: str = ""
+    params: dict[str, float | int | str | bool | None] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage)
+    status: CandidateStatus = CandidateStatus.PENDING
+    checks: list[Check] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def final_content(self) -> dict[str, str]:
+        """What a reviewer approved: the edited content when there is one."""
+        return self.edited_content if self.edited_content is not None else self.content
+
+    @property
+    def text(self) -> str:
+        """The final content as one string, for embeddings and similarity."""
+        content = self.final_content
+        if "text" in content:
+            return content["text"]
+        parts = [content.get(key, "") for key in ("instruction", "input", "output")]
+        return "\n".join(part for part in parts if part)
+
+
+class Review(Strict):
+    id: int | None = None
+    candidate_id: int
+    decision: Literal["accepted", "rejected"]
+    edited_content: dict[str, str] | None = None
+    annotator: str = Field(min_length=1)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GenerationParams(Strict):
+    """Sampling parameters handed to a backend (OpenAI names)."""
+
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    top_p: float = Field(default=0.9, gt=0, le=1)
+    max_tokens: int = Field(default=256, ge=1, le=32_768)
+    presence_penalty: float = Field(default=0.0, ge=-2, le=2)
+    stop: list[str] = Field(default_factory=list)

@@ -1,0 +1,353 @@
+"""A real local HTTP server speaking the parts of OpenAI's API that Seedbed uses.
+
+Tests point the real openai client at it, so retries, timeouts and error
+mapping are exercised end to end. In-process use::
+
+    with FakeOpenAIServer(models=["fake-model"], api_key="test-key") as server:
+        backend = OpenAIBackend("fake-model", api_key="test-key", base_url=server.base_url)
+
+As a separate process (for kill-mid-run tests)::
+
+    python -m tests.fake_openai_server --port 0 --delay 0.5
+
+prints the base URL on the first stdout line and serves until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+ChatMessages = list[dict[str, Any]]
+ReplyFn = Callable[[ChatMessages], str | None]
+DelayFn = Callable[[ChatMessages], float]
+StatusFn = Callable[[ChatMessages], int | None]
+
+DEFAULT_MODELS = ("fake-model",)
+_task_counter = itertools.count(1)
+
+
+def numbered_tasks_reply(messages: ChatMessages) -> str:
+    """Default reply: a numbered list of three short, distinct tasks."""
+    n = next(_task_counter)
+    return "\n".join(f"{i}. Write a short note about topic {n}-{i}." for i in range(1, 4))
+
+
+def _count_tokens(text: str) -> int:
+    # Whitespace words are close enough for usage bookkeeping in tests.
+    return len(text.split())
+
+
+@dataclass
+class RecordedRequest:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+    @property
+    def messages(self) -> ChatMessages:
+        """The chat messages of a chat request ([] for other requests)."""
+        return list((self.body or {}).get("messages", []))
+
+
+class FakeOpenAIServer:
+    """OpenAI-shaped `POST /v1/chat/completions` and `GET /v1/models` on 127.0.0.1.
+
+    Behaviour, checked in this order for each chat request:
+    `api_key` (401 if the bearer token differs; None accepts anything),
+    `models` (404 model_not_found for other names; None accepts any model),
+    `delay` / `delay_for(messages)` seconds of sleep, `statuses` (a script of
+    error codes returned first, one per request), `status_for(messages)` (an
+    error code for matching requests), then the reply: the next of `replies`,
+    else `reply(messages)`. A reply of None yields a completion with no choices.
+
+    Error replies carry `retry-after: 0` plus `retry-after-ms` (the openai client
+    ignores a zero `retry-after` and would back off ~0.5 s; the ms header keeps
+    retry tests fast). Pass `retry_after_ms=None` to leave it out.
+    """
+
+    def __init__(
+        self,
+        *,
+        reply: ReplyFn = numbered_tasks_reply,
+        replies: Iterable[str | None] = (),
+        api_key: str | None = None,
+        models: Sequence[str] | None = None,
+        delay: float = 0.0,
+        delay_for: DelayFn | None = None,
+        statuses: Iterable[int] = (),
+        status_for: StatusFn | None = None,
+        reply_model: str | None = None,
+        include_usage: bool = True,
+        retry_after_ms: int | None = 10,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.reply = reply
+        self.replies: deque[str | None] = deque(replies)
+        self.api_key = api_key
+        self.models = list(models) if models is not None else None
+        self.delay = delay
+        self.delay_for = delay_for
+        self.statuses: deque[int] = deque(statuses)
+        self.status_for = status_for
+        self.reply_model = reply_model
+        self.include_usage = include_usage
+        self.retry_after_ms = retry_after_ms
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._requests: list[RecordedRequest] = []
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self._ids = itertools.count(1)
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.fake = self
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The URL to hand to the openai client, e.g. http://127.0.0.1:PORT/v1."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        """Serve on a daemon thread; returns self."""
+        # A short poll interval makes stop() return quickly (the default is 0.5 s).
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; slow handlers wake up at once instead of finishing their sleep."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- observations ----------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """Only the chat completion requests."""
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most chat requests that were being handled at the same moment."""
+        with self._lock:
+            return self._max_in_flight
+
+    # --- used by the handler ---------------------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def _next_status(self, messages: ChatMessages) -> int | None:
+        with self._lock:
+            if self.statuses:
+                return self.statuses.popleft()
+        return self.status_for(messages) if self.status_for else None
+
+    def _next_reply(self, messages: ChatMessages) -> str | None:
+        with self._lock:
+            if self.replies:
+                return self.replies.popleft()
+        return self.reply(messages)
+
+    def _completion(self, model: str, messages: ChatMessages, text: str | None) -> dict[str, Any]:
+        choices = []
+        if text is not None:
+            choices = [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ]
+        body: dict[str, Any] = {
+            "id": f"chatcmpl-fake-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.reply_model or model,
+            "choices": choices,
+        }
+        if self.include_usage:
+            prompt = sum(_count_tokens(str(m.get("content", ""))) for m in messages)
+            completion = _count_tokens(text or "")
+            body["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+        return body
+
+    def _model_list(self) -> dict[str, Any]:
+        names = self.models if self.models is not None else list(DEFAULT_MODELS)
+        data = [{"id": n, "object": "model", "created": 0, "owned_by": "fake"} for n in names]
+        return {"object": "list", "data": data}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Do not wait for slow handlers on close; they are daemon threads anyway.
+    block_on_close = False
+    fake: FakeOpenAIServer
+
+
+def _error_body(status: int, message: str, code: str | None, kind: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+_STATUS_ERRORS: dict[int, tuple[str, str | None, str]] = {
+    429: ("Rate limit reached for requests (fake).", "rate_limit_exceeded", "requests"),
+    500: ("The server had an error while processing your request.", None, "server_error"),
+    502: ("Bad gateway.", None, "server_error"),
+    503: ("The engine is currently overloaded.", None, "server_error"),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:
+        """Silence the per-request stderr log."""
+
+    @property
+    def fake(self) -> FakeOpenAIServer:
+        return self.server.fake
+
+    def do_GET(self) -> None:
+        self.fake._record(RecordedRequest("GET", self.path, dict(self.headers), None))
+        if self.path.rstrip("/") != "/v1/models":
+            self._send_error(404, "Unknown path.", "unknown_url", "invalid_request_error")
+        elif self._authorized():
+            self._send_json(200, self.fake._model_list())
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        body = json.loads(raw or b"{}")
+        self.fake._record(RecordedRequest("POST", self.path, dict(self.headers), body))
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self._send_error(404, "Unknown path.", "unknown_url", "invalid_request_error")
+            return
+        self.fake._enter()
+        try:
+            self._chat(body)
+        finally:
+            self.fake._leave()
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        fake = self.fake
+        model, messages = str(body.get("model", "")), list(body.get("messages", []))
+        if not self._authorized():
+            return
+        if fake.models is not None and model not in fake.models:
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            self._send_error(404, message, "model_not_found", "invalid_request_error")
+            return
+        fake._sleep(fake.delay + (fake.delay_for(messages) if fake.delay_for else 0.0))
+        status = fake._next_status(messages)
+        if status is not None and status >= 400:
+            message, code, kind = _STATUS_ERRORS.get(status, ("Fake error.", None, "server_error"))
+            self._send_error(status, message, code, kind)
+            return
+        self._send_json(200, fake._completion(model, messages, fake._next_reply(messages)))
+
+    def _authorized(self) -> bool:
+        expected = self.fake.api_key
+        if expected is None or self.headers.get("Authorization") == f"Bearer {expected}":
+            return True
+        # Like OpenAI, but without quoting any part of the key back.
+        message = "Incorrect API key provided. You can find your API key in your account."
+        self._send_error(401, message, "invalid_api_key", "invalid_request_error")
+        return False
+
+    def _send_error(self, status: int, message: str, code: str | None, kind: str) -> None:
+        headers = {}
+        if status == 429 or status >= 500:
+            headers["retry-after"] = "0"
+            if self.fake.retry_after_ms is not None:
+                headers["retry-after-ms"] = str(self.fake.retry_after_ms)
+        self._send_json(status, _error_body(status, message, code, kind), headers)
+
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout) before the reply was ready
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve until killed, printing the base URL as the first stdout line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
+    parser.add_argument("--api-key", default=None, help="required bearer token (default: none)")
+    parser.add_argument("--model", action="append", help="known model (repeat); default: any")
+    args = parser.parse_args(argv)
+    server = FakeOpenAIServer(
+        api_key=args.api_key, models=args.model, delay=args.delay, host=args.host, port=args.port
+    )
+    print(server.base_url, flush=True)
+    try:
+        server._httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server._httpd.server_close()
+
+
+if __name__ == "__main__":
+    main()
