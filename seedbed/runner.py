@@ -29,8 +29,6 @@ METHODS = {
     self_instruct.METHOD: "Self-Instruct",
     attrprompt.METHOD: "AttrPrompt",
 }
-# Self-Instruct: instances at temperature 0, as in the paper.
-ANSWER_PARAMS = GenerationParams(temperature=0.0, max_tokens=200)
 # Expected new instructions per Self-Instruct request; sizes the first stage.
 _INSTRUCTIONS_PER_REQUEST = 4
 
@@ -255,4 +253,6 @@ def _answer_stage(run: _Run, drafts: list[_Draft]) -> None:
             run.store_candidate(drafts[index], result)
 
     requests = [self_instruct.build_response_messages(d.content["instruction"]) for d in drafts]
-    run.backend.generate(requests, ANSWER_PARAMS, answered)
+    # Outputs at temperature 0, as Self-Instruct generates its instances.
+    answer_params = GenerationParams(temperature=0.0, max_tokens=run.params.max_tokens)
+    run.backend.generate(requests, answer_params, answered)

@@ -46,7 +46,8 @@ def parse_seed_tasks_jsonl(text: str) -> tuple[list[SeedTask], list[LineError]]:
     """
     tasks: list[SeedTask] = []
     errors: list[LineError] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # A BOM (Windows editors add one) would make the first line invalid JSON.
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         if not line.strip():
             continue
         try:

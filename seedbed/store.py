@@ -97,8 +97,13 @@ class Store:
 
     def update_project(self, project: Project) -> None:
         values = project.model_dump(exclude={"id"}, mode="json")
-        with self.engine.begin() as conn:
-            conn.execute(update(t.projects).where(t.projects.c.id == project.id).values(**values))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(t.projects).where(t.projects.c.id == project.id).values(**values)
+                )
+        except IntegrityError as error:
+            raise StoreError(f"A project named '{project.name}' already exists.") from error
 
     def delete_project(self, project_id: int) -> None:
         with self.engine.begin() as conn:

@@ -47,11 +47,11 @@ def sample_attributes(
 
 def combination_count(dimensions: Sequence[AttributeDimension], labels: Sequence[str]) -> int:
     """How many distinct attribute combinations the dimensions make, over all labels."""
-    keys: Sequence[str | None] = labels or [None]
-    return sum(
-        math.prod(len(d.values_for(label)) for d in dimensions if d.values_for(label))
-        for label in keys
-    )
+    total = 0
+    for label in labels or [None]:
+        sizes = [len(d.values_for(label)) for d in dimensions if d.values_for(label)]
+        total += math.prod(sizes) if sizes else 0
+    return total
 
 
 def build_messages(item: str, label: str | None, attributes: dict[str, str]) -> list[Message]:

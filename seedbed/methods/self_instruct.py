@@ -23,7 +23,7 @@ DEFAULT_PARAMS = GenerationParams(
     temperature=0.7, top_p=0.5, presence_penalty=2.0, max_tokens=256, stop=STOP
 )
 
-_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.):]\s*(.*)$")
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.):-]\s*(.*)$")
 
 
 def sample_prompt_instructions(

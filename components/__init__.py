@@ -1,0 +1,1 @@
+"""Reusable Streamlit pieces. They may import seedbed; seedbed never imports them."""

@@ -1,0 +1,57 @@
+"""Shared handles for every page: the store, the current project, the chosen backend."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from seedbed.llm import BackendConfig, ChatBackend, make_backend
+from seedbed.models import Project
+from seedbed.store import Store, database_url
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """The process-wide store for DATABASE_URL (or data/seedbed.db)."""
+    return _store(database_url())
+
+
+def current_project(store: Store) -> Project | None:
+    """The project picked in the sidebar, or None when there is none."""
+    project_id = st.session_state.get("project_id")
+    return store.get_project(project_id) if project_id is not None else None
+
+
+def require_project(store: Store) -> Project:
+    """The current project; stops the page with a hint when there is none."""
+    project = current_project(store)
+    if project is None:
+        st.info("Pick or create a project first (sidebar, or the Overview page).")
+        st.stop()
+    return project
+
+
+def backend_config() -> BackendConfig:
+    return st.session_state.setdefault("backend_config", BackendConfig.from_env())
+
+
+def api_key() -> str | None:
+    """The key typed in the sidebar (session only, never stored), else the environment's."""
+    return st.session_state.get("backend_api_key") or None
+
+
+def get_backend() -> ChatBackend:
+    """A backend for the sidebar's settings; raises BackendError when they are unusable."""
+    return make_backend(backend_config(), api_key())
+
+
+def annotator() -> str:
+    return st.session_state.setdefault("annotator", "annotator")
+
+
+def show_text(text: str) -> None:
+    """Show model output as plain text: never markdown, never HTML."""
+    st.text(text if text else "(empty)")

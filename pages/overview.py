@@ -1,0 +1,67 @@
+"""Overview: the project's state at a glance, demo presets, and a new project."""
+
+import streamlit as st
+
+from components.state import current_project, get_store
+from seedbed.models import Project, ProjectKind
+from seedbed.presets import list_presets, load_preset
+from seedbed.store import StoreError
+
+store = get_store()
+project = current_project(store)
+
+st.title(":material/spa: Seedbed")
+st.caption("Grow curated training data from a handful of seed tasks, with a human in the loop.")
+
+if project is not None:
+    st.header(project.name)
+    if project.description:
+        st.write(project.description)
+    counts = store.count_by_status(project.id)
+    columns = st.columns(5)
+    columns[0].metric("Seed tasks", len(store.list_seed_tasks(project.id)))
+    columns[1].metric("Attribute dimensions", len(store.list_dimensions(project.id)))
+    columns[2].metric("Pending review", counts["pending"])
+    columns[3].metric("Accepted", counts["accepted"])
+    columns[4].metric("Rejected", counts["rejected"])
+    if project.labels:
+        st.write("Labels: " + ", ".join(f"`{label}`" for label in project.labels))
+    if counts["pending"]:
+        st.page_link("pages/review.py", label=f"Review {counts['pending']} pending candidates")
+    elif counts["accepted"]:
+        st.page_link("pages/export.py", label="Export the accepted set")
+    else:
+        st.page_link("pages/generate.py", label="Generate a first preview")
+
+st.subheader("Load a demo project")
+for preset in list_presets():
+    left, right = st.columns([4, 1])
+    left.markdown(f"**{preset.project.name}**: {preset.project.description}")
+    left.caption(
+        f"{len(preset.seed_tasks)} seed tasks, {len(preset.dimensions)} attribute dimensions"
+    )
+    if right.button("Load", key=f"overview_load_{preset.slug}"):
+        st.session_state["project_id"] = load_preset(store, preset)
+        st.rerun()
+
+with st.expander("New empty project"):
+    with st.form("overview_new_project"):
+        name = st.text_input("Name")
+        kind = st.radio(
+            "Kind",
+            list(ProjectKind),
+            format_func=lambda k: {
+                "instruction": "Instruction data",
+                "classification": "Labelled text classification",
+            }[k],
+        )
+        labels = st.text_input("Labels (comma separated, for classification)")
+        if st.form_submit_button("Create project"):
+            try:
+                new = Project(
+                    name=name, kind=kind, labels=[x for x in labels.split(",") if x.strip()]
+                )
+                st.session_state["project_id"] = store.create_project(new)
+                st.rerun()
+            except (ValueError, StoreError) as error:
+                st.error(str(error))

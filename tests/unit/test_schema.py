@@ -1,0 +1,59 @@
+"""Migrations bring an old database up to date without losing its data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, select
+
+from seedbed import schema
+from seedbed.store import Store, make_engine
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = make_engine(url)
+    assert schema.migrate(old, up_to=1) == [1]
+    with old.begin() as conn:
+        conn.execute(
+            schema.projects.insert().values(
+                name="Legacy",
+                kind="instruction",
+                description="from v1",
+                labels=[],
+                item_name="",
+                created_at=datetime.now(UTC),
+            )
+        )
+    assert not inspect(old).has_table("embeddings")
+    old.dispose()
+
+    store = Store(url)
+
+    assert inspect(store.engine).has_table("embeddings")
+    with store.engine.connect() as conn:
+        versions = list(conn.execute(select(schema.schema_migrations.c.version)).scalars())
+    assert sorted(versions) == [1, 2]
+    [project] = store.list_projects()
+    assert (project.name, project.description) == ("Legacy", "from v1")
+    store.put_embeddings("m", {"h": b"\x00"}, dim=1)  # the new table works
+
+    assert schema.migrate(store.engine) == []
+    reopened = Store(url)
+    with reopened.engine.connect() as conn:
+        rows = conn.execute(select(schema.schema_migrations)).all()
+    assert len(rows) == 2
+    assert [p.name for p in reopened.list_projects()] == ["Legacy"]
+
+
+def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    assert schema.migrate(engine) == [version for version, _, _ in schema.MIGRATIONS]
+    tables = set(inspect(engine).get_table_names())
+    assert {"projects", "seed_tasks", "candidates", "reviews", "embeddings"} <= tables
+
+
+def test_migration_versions_are_unique_and_increasing() -> None:
+    versions = [version for version, _, _ in schema.MIGRATIONS]
+    assert versions == sorted(set(versions))

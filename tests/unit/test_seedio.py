@@ -1,0 +1,109 @@
+"""Seed task files in Self-Instruct's seed_tasks.jsonl schema."""
+
+from __future__ import annotations
+
+import json
+
+from seedbed.models import Instance, SeedTask
+from seedbed.seedio import dump_seed_tasks_jsonl, parse_seed_tasks_jsonl
+
+
+def line(**record: object) -> str:
+    return json.dumps(record)
+
+
+def test_valid_and_malformed_lines_are_told_apart() -> None:
+    ok = [{"input": "", "output": "hi"}]
+    text = "\n".join(
+        [
+            line(id="seed_task_0", name="greet", instruction="Say hi.", instances=ok),
+            "{bad json",
+            "",
+            line(instances=ok),
+            line(instruction="Empty output.", instances=[{"input": "x", "output": "  "}]),
+            line(instruction="Extra key.", instances=ok, colour="blue"),
+            line(instruction="Wrong type.", instances="nope"),
+            "   ",
+            line(
+                instruction="Add.",
+                instances=[{"input": "2+3", "output": "5"}],
+                is_classification=False,
+            ),
+            line(instruction="Flag.", instances=ok, is_classification="maybe"),
+            "[1, 2]",
+        ]
+    )
+
+    tasks, errors = parse_seed_tasks_jsonl(text)
+
+    assert tasks == [
+        SeedTask(name="greet", instruction="Say hi.", instances=[Instance(output="hi")]),
+        SeedTask(instruction="Add.", instances=[Instance(input="2+3", output="5")]),
+    ]
+    by_line = {error.line: error.reason for error in errors}
+    assert sorted(by_line) == [2, 4, 5, 6, 7, 10, 11]
+    assert by_line[2].startswith("not valid JSON")
+    assert by_line[4] == "instruction: Field required"
+    assert by_line[5] == "instances: every instance needs a non-empty output"
+    assert by_line[6] == "colour: Extra inputs are not permitted"
+    assert by_line[7] == "instances: Input should be a valid list"
+    assert by_line[10].startswith("is_classification: Input should be a valid boolean")
+    assert "valid dictionary" in by_line[11]
+    assert str(errors[0]) == f"line 2: {by_line[2]}"
+
+
+def test_blank_lines_and_windows_line_endings_are_fine() -> None:
+    record = line(instruction="Say hi.", instances=[{"output": "hi"}])
+    tasks, errors = parse_seed_tasks_jsonl(f"\r\n{record}\r\n\r\n{record}\r\n")
+    assert errors == []
+    assert len(tasks) == 2
+
+
+def test_a_byte_order_mark_does_not_break_the_first_line() -> None:
+    record = line(instruction="Say hi.", instances=[{"output": "hi"}])
+    tasks, errors = parse_seed_tasks_jsonl("\ufeff" + record + "\n")
+    assert errors == []
+    assert [t.instruction for t in tasks] == ["Say hi."]
+
+
+def test_an_empty_file_has_no_tasks_and_no_errors() -> None:
+    assert parse_seed_tasks_jsonl("") == ([], [])
+    assert dump_seed_tasks_jsonl([]) == ""
+
+
+def test_dump_then_parse_round_trips_unicode() -> None:
+    tasks = [
+        SeedTask(
+            name="café",
+            instruction="Translate to French: the coffee shop.",
+            instances=[Instance(input="", output="le café")],
+        ),
+        SeedTask(
+            instruction="把这句话翻译成英文。",
+            instances=[Instance(input="你好，世界", output="Hello, world")],
+            is_classification=True,
+        ),
+    ]
+
+    text = dump_seed_tasks_jsonl(tasks)
+
+    assert "café" in text and "你好，世界" in text  # UTF-8 kept as is, not \u escapes
+    assert "\\u" not in text
+    parsed, errors = parse_seed_tasks_jsonl(text)
+    assert errors == []
+    assert parsed == tasks
+
+
+def test_dump_uses_self_instructs_schema() -> None:
+    tasks = [
+        SeedTask(id=41, instruction="First.", instances=[Instance(output="1")]),
+        SeedTask(id=7, instruction="Second.", instances=[Instance(input="in", output="2")]),
+    ]
+    lines = dump_seed_tasks_jsonl(tasks).splitlines()
+
+    records = [json.loads(text) for text in lines]
+    assert [list(r) for r in records] == [
+        ["id", "name", "instruction", "instances", "is_classification"]
+    ] * 2
+    assert [r["id"] for r in records] == ["seed_task_0", "seed_task_1"]
+    assert records[1]["instances"] == [{"input": "in", "output": "2"}]
