@@ -8,6 +8,7 @@ from components.state import get_store
 st.set_page_config(page_title="Seedbed", page_icon="🌱", layout="wide")
 
 store = get_store()
+render_sidebar(store)
 
 navigation = st.navigation(
     [
@@ -20,5 +21,4 @@ navigation = st.navigation(
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ]
 )
-render_sidebar(store)
 navigation.run()

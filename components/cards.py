@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from seedbed.models import Candidate
-
 from components.state import show_text
+from seedbed.models import Candidate
 
 FIELD_TITLES = {
     "instruction": "Instruction",

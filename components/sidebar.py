@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from seedbed.llm import BackendConfig, BackendError
-from seedbed.llm import local_backend
-from seedbed.store import Store
-
 from components.state import get_backend
+from seedbed.llm import BackendConfig, BackendError, local_backend
+from seedbed.store import Store
 
 _KINDS = {
     "embedded": "Embedded SmolLM2-135M (offline demo)",
@@ -25,7 +23,16 @@ def _project_picker(store: Store) -> None:
     names = {project.id: project.name for project in projects}
     if st.session_state.get("project_id") not in names:
         st.session_state["project_id"] = projects[0].id
-    st.selectbox("Project", list(names), format_func=names.get, key="project_id")
+    # "project_id" is plain state that pages read and set; the widget mirrors it.
+    # Streamlit drops a widget's own key on runs where it is not drawn.
+    st.session_state["sidebar_project"] = st.session_state["project_id"]
+    st.selectbox(
+        "Project",
+        list(names),
+        format_func=names.get,
+        key="sidebar_project",
+        on_change=lambda: st.session_state.update(project_id=st.session_state.sidebar_project),
+    )
 
 
 def _backend_settings() -> None:

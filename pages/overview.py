@@ -44,24 +44,21 @@ for preset in list_presets():
         st.session_state["project_id"] = load_preset(store, preset)
         st.rerun()
 
-with st.expander("New empty project"):
-    with st.form("overview_new_project"):
-        name = st.text_input("Name")
-        kind = st.radio(
-            "Kind",
-            list(ProjectKind),
-            format_func=lambda k: {
-                "instruction": "Instruction data",
-                "classification": "Labelled text classification",
-            }[k],
-        )
-        labels = st.text_input("Labels (comma separated, for classification)")
-        if st.form_submit_button("Create project"):
-            try:
-                new = Project(
-                    name=name, kind=kind, labels=[x for x in labels.split(",") if x.strip()]
-                )
-                st.session_state["project_id"] = store.create_project(new)
-                st.rerun()
-            except (ValueError, StoreError) as error:
-                st.error(str(error))
+with st.expander("New empty project"), st.form("overview_new_project"):
+    name = st.text_input("Name")
+    kind = st.radio(
+        "Kind",
+        list(ProjectKind),
+        format_func=lambda k: {
+            "instruction": "Instruction data",
+            "classification": "Labelled text classification",
+        }[k],
+    )
+    labels = st.text_input("Labels (comma separated, for classification)")
+    if st.form_submit_button("Create project"):
+        try:
+            new = Project(name=name, kind=kind, labels=[x for x in labels.split(",") if x.strip()])
+            st.session_state["project_id"] = store.create_project(new)
+            st.rerun()
+        except (ValueError, StoreError) as error:
+            st.error(str(error))

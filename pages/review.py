@@ -63,20 +63,17 @@ if skip.button("Skip", key="review_skip", width="stretch"):
     st.session_state[skip_key] = candidate.id
     st.rerun()
 
-with st.expander("Edit, then accept"):
-    with st.form(f"review_edit_{candidate.id}"):
-        edited = {
-            field: st.text_area(
-                field.capitalize(), value, key=f"review_edit_{candidate.id}_{field}"
-            )
-            for field, value in candidate.final_content.items()
-            if field != "label"
-        }
-        if "label" in candidate.content:
-            options = project.labels or [candidate.content["label"]]
-            current = candidate.content["label"]
-            edited["label"] = st.selectbox(
-                "Label", options, index=options.index(current) if current in options else 0
-            )
-        if st.form_submit_button("Save edit and accept"):
-            decide("accepted", edited)
+with st.expander("Edit, then accept"), st.form(f"review_edit_{candidate.id}"):
+    edited = {
+        field: st.text_area(field.capitalize(), value, key=f"review_edit_{candidate.id}_{field}")
+        for field, value in candidate.final_content.items()
+        if field != "label"
+    }
+    if "label" in candidate.content:
+        options = project.labels or [candidate.content["label"]]
+        current = candidate.content["label"]
+        edited["label"] = st.selectbox(
+            "Label", options, index=options.index(current) if current in options else 0
+        )
+    if st.form_submit_button("Save edit and accept"):
+        decide("accepted", edited)

@@ -10,8 +10,9 @@ from seedbed.models import Check
 NOVELTY_THRESHOLD = 0.7
 MIN_WORDS, MAX_WORDS = 4, 150
 REFUSAL_PATTERNS = re.compile(
-    r"as an ai( language)? model|i'?m sorry|i am sorry|i cannot|i can'?t (help|assist)"
-    r"|i am unable|i'?m unable",
+    # \b: "Wi-Fi cannot" must not read as "I cannot"; chat models often write "I’m" (U+2019).
+    r"\b(?:as an ai( language)? model|i['’]?m sorry|i am sorry|i cannot"
+    r"|i can['’]?t (help|assist)|i am unable|i['’]?m unable)",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[a-z0-9]+")

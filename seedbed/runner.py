@@ -132,6 +132,8 @@ class _Run:
         self.report = RunReport()
         self.done, self.total = 0, 0
         self.pool = _novelty_pool(store, project)
+        # Instructions drafted in this run but not stored yet (they wait for an answer).
+        self.drafted: set[str] = set()
 
     def tick(self, what: str) -> None:
         self.done += 1
@@ -146,7 +148,7 @@ class _Run:
         content = dict(draft.content)
         usage = draft.result.usage.model_copy()
         if answer is not None:
-            content["output"] = answer.text
+            content["output"] = answer.text.strip()
             usage.prompt_tokens += answer.usage.prompt_tokens
             usage.completion_tokens += answer.usage.completion_tokens
         main = content.get("instruction") or content.get("text", "")
@@ -220,13 +222,14 @@ def run_generation(
 
 def _drafts_from(run: _Run, request: PlannedRequest, result: ChatResult) -> list[_Draft]:
     if run.method == self_instruct.METHOD:
-        known = set(run.pool)
+        known = set(run.pool) | run.drafted
         shown = {m.content for m in request.messages}
         texts = [
             text
             for text in self_instruct.parse(result.text)
             if text not in known and not any(text in content for content in shown)
         ]
+        run.drafted.update(texts)
         if not texts:
             run.fail("The reply held no new numbered instruction.")
         return [
@@ -244,11 +247,18 @@ def _drafts_from(run: _Run, request: PlannedRequest, result: ChatResult) -> list
 def _answer_stage(run: _Run, drafts: list[_Draft]) -> None:
     """Fill each new instruction's output; store each candidate as its answer arrives."""
     run.total = run.done + len(drafts)
+    if not drafts:
+        # Nothing to answer: report the shrunken total so progress ends complete.
+        if run.on_progress:
+            run.on_progress(run.done, run.total, "answer")
+        return
 
     def answered(index: int, result: ChatResult) -> None:
         run.tick("answer")
         if result.error:
             run.fail(result.error)
+        elif not result.text.strip():
+            run.fail("The reply was empty.")
         else:
             run.store_candidate(drafts[index], result)
 

@@ -36,4 +36,5 @@ def render(template_name: str, **context: Any) -> str:
 
 
 def user_message(template_name: str, **context: Any) -> list[Message]:
-    return [Message(role="user", content=render(template_name, **context))]
+    # Stripped: a template's trailing newline is noise at the end of a chat message.
+    return [Message(role="user", content=render(template_name, **context).strip())]

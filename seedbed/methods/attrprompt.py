@@ -19,7 +19,7 @@ METHOD = "attrprompt"
 DEFAULT_PARAMS = GenerationParams(temperature=1.0, top_p=0.95, max_tokens=300)
 
 _PREAMBLE = re.compile(
-    r"^(sure|certainly|of course|okay|ok|here(?:'s| is| are))\b[^\n]*:\s*\n", re.IGNORECASE
+    r"^(sure|certainly|of course|okay|ok|here(?:'s| is| are))\b[^\n]*:\s*(?:\n|$)", re.IGNORECASE
 )
 
 
