@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from components.state import get_backend
@@ -14,6 +17,22 @@ _KINDS = {
 }
 
 
+def _mirrored(widget: Callable[..., Any], label: str, state_key: str, *args: Any, **kwargs: Any):
+    """Draw `widget` over the plain session value `state_key` and copy changes back.
+
+    Pages read plain keys. A widget's own key is dropped by Streamlit on page
+    switches and on runs where it is not drawn, which lost the annotator name
+    and the backend settings when a user changed pages.
+    """
+    widget_key = f"sidebar_{state_key}"
+    st.session_state[widget_key] = st.session_state[state_key]
+
+    def copy_back() -> None:
+        st.session_state[state_key] = st.session_state[widget_key]
+
+    return widget(label, *args, key=widget_key, on_change=copy_back, **kwargs)
+
+
 def _project_picker(store: Store) -> None:
     projects = store.list_projects()
     if not projects:
@@ -23,16 +42,7 @@ def _project_picker(store: Store) -> None:
     names = {project.id: project.name for project in projects}
     if st.session_state.get("project_id") not in names:
         st.session_state["project_id"] = projects[0].id
-    # "project_id" is plain state that pages read and set; the widget mirrors it.
-    # Streamlit drops a widget's own key on runs where it is not drawn.
-    st.session_state["sidebar_project"] = st.session_state["project_id"]
-    st.selectbox(
-        "Project",
-        list(names),
-        format_func=names.get,
-        key="sidebar_project",
-        on_change=lambda: st.session_state.update(project_id=st.session_state.sidebar_project),
-    )
+    _mirrored(st.selectbox, "Project", "project_id", list(names), format_func=names.get)
 
 
 def _backend_settings() -> None:
@@ -40,13 +50,17 @@ def _backend_settings() -> None:
     st.session_state.setdefault("backend_kind", env.kind)
     st.session_state.setdefault("backend_model", env.model or "gpt-4o-mini")
     st.session_state.setdefault("backend_base_url", env.base_url)
-    kind = st.radio("Backend", list(_KINDS), format_func=_KINDS.get, key="backend_kind")
+    st.session_state.setdefault("backend_api_key", "")
+    kind = _mirrored(st.radio, "Backend", "backend_kind", list(_KINDS), format_func=_KINDS.get)
     if kind == "openai":
-        st.text_input("Base URL", key="backend_base_url", placeholder="https://api.openai.com/v1")
-        st.text_input("Model", key="backend_model")
-        st.text_input(
+        _mirrored(
+            st.text_input, "Base URL", "backend_base_url", placeholder="https://api.openai.com/v1"
+        )
+        _mirrored(st.text_input, "Model", "backend_model")
+        _mirrored(
+            st.text_input,
             "API key",
-            key="backend_api_key",
+            "backend_api_key",
             type="password",
             help="Kept in this browser session only; never stored. OPENAI_API_KEY works too.",
         )
@@ -81,4 +95,4 @@ def render_sidebar(store: Store) -> None:
         _backend_settings()
         st.divider()
         st.session_state.setdefault("annotator", "annotator")
-        st.text_input("Annotator", key="annotator", help="Recorded with each review decision.")
+        _mirrored(st.text_input, "Annotator", "annotator", help="Recorded with each decision.")

@@ -89,7 +89,8 @@ if st.button("Generate preview", type="primary", key="generate_run"):
 
 report = st.session_state.get("generate_last")
 if report is not None:
-    st.subheader(f"Preview: {len(report.candidate_ids)} new candidates, stored as pending")
+    count = len(report.candidate_ids)
+    st.subheader(f"Preview: {count} new candidate{'s' if count != 1 else ''}, stored as pending")
     for note in report.notes:
         st.info(note)
     for error in report.errors:

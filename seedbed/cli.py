@@ -78,11 +78,14 @@ def _export(store: Store, args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.out.with_name(args.out.name + ".part")
     count = 0
-    with temporary.open("w", encoding="utf-8") as handle:
-        for line in exporter.export_lines(accepted, project, args.format):
-            handle.write(line)
-            count += 1
-    temporary.replace(args.out)  # atomic: never a half-written export
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            for line in exporter.export_lines(accepted, project, args.format):
+                handle.write(line)
+                count += 1
+        temporary.replace(args.out)  # atomic: never a half-written export
+    finally:
+        temporary.unlink(missing_ok=True)
     print(f"wrote {count} records to {args.out}")
     return 0
 

@@ -232,9 +232,13 @@ def _drafts_from(run: _Run, request: PlannedRequest, result: ChatResult) -> list
         run.drafted.update(texts)
         if not texts:
             run.fail("The reply held no new numbered instruction.")
-        return [
-            _Draft(request, {"instruction": t, "input": "", "output": ""}, result) for t in texts
+        drafts = [
+            _Draft(request, {"instruction": t, "input": "", "output": ""}, _without_usage(result))
+            for t in texts
         ]
+        if drafts:
+            drafts[0].result = result  # the request's tokens count once, so sums stay exact
+        return drafts
     text = attrprompt.parse(result.text)
     if not text:
         run.fail("The reply was empty.")
@@ -242,6 +246,10 @@ def _drafts_from(run: _Run, request: PlannedRequest, result: ChatResult) -> list
     if run.project.kind == ProjectKind.CLASSIFICATION:
         return [_Draft(request, {"text": text, "label": request.label or ""}, result)]
     return [_Draft(request, {"instruction": text, "input": "", "output": ""}, result)]
+
+
+def _without_usage(result: ChatResult) -> ChatResult:
+    return ChatResult(text=result.text, model=result.model, error=result.error)
 
 
 def _answer_stage(run: _Run, drafts: list[_Draft]) -> None:

@@ -51,7 +51,11 @@ def parse_seed_tasks_jsonl(text: str) -> tuple[list[SeedTask], list[LineError]]:
         if not line.strip():
             continue
         try:
-            record = SeedTaskRecord.model_validate(json.loads(line))
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                errors.append(LineError(number, "expected a JSON object with an instruction"))
+                continue
+            record = SeedTaskRecord.model_validate(data)
             tasks.append(SeedTask(**record.model_dump(exclude={"id"})))
         except json.JSONDecodeError as error:
             errors.append(LineError(number, f"not valid JSON ({error.msg})"))

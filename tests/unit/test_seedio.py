@@ -48,7 +48,7 @@ def test_valid_and_malformed_lines_are_told_apart() -> None:
     assert by_line[6] == "colour: Extra inputs are not permitted"
     assert by_line[7] == "instances: Input should be a valid list"
     assert by_line[10].startswith("is_classification: Input should be a valid boolean")
-    assert "valid dictionary" in by_line[11]
+    assert by_line[11] == "expected a JSON object with an instruction"
     assert str(errors[0]) == f"line 2: {by_line[2]}"
 
 

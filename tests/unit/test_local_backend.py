@@ -1,0 +1,79 @@
+"""The embedded SmolLM2 backend: locating the GGUF, sampling options and a real generation."""
+
+from __future__ import annotations
+
+import pytest
+
+from seedbed.llm import BackendConfig, make_backend
+from seedbed.llm.base import ChatResult
+from seedbed.llm.local_backend import (
+    GGUF_FILE,
+    MODEL_NAME,
+    LocalBackend,
+    _cut_at_stop,
+    _sampling_kwargs,
+    gguf_location,
+)
+from seedbed.models import GenerationParams, Message
+
+
+class FakeTokenizer:
+    pad_token_id = 7
+
+
+def test_gguf_location_finds_the_file() -> None:
+    folder, name = gguf_location()
+    assert name == GGUF_FILE
+    assert (folder / name).is_file()
+
+
+def test_greedy_decoding_at_temperature_zero() -> None:
+    kwargs = _sampling_kwargs(GenerationParams(temperature=0, max_tokens=12), FakeTokenizer())
+    assert kwargs == {"max_new_tokens": 12, "pad_token_id": 7, "do_sample": False}
+
+
+def test_sampling_options_and_presence_penalty() -> None:
+    params = GenerationParams(temperature=0.7, top_p=0.5, presence_penalty=2.0, max_tokens=256)
+    kwargs = _sampling_kwargs(params, FakeTokenizer())
+    assert kwargs["do_sample"] is True
+    assert (kwargs["temperature"], kwargs["top_p"]) == (0.7, 0.5)
+    assert kwargs["repetition_penalty"] == pytest.approx(1.2)
+
+
+def test_stop_sequences_cut_the_text() -> None:
+    params = GenerationParams(stop=["\n16", "16."])
+    assert _cut_at_stop("14. a\n15. b\n16. c", params) == "14. a\n15. b"
+    assert _cut_at_stop("no stop here", params) == "no stop here"
+
+
+def test_make_backend_builds_the_embedded_one() -> None:
+    backend = make_backend(BackendConfig())
+    assert isinstance(backend, LocalBackend)
+    assert backend.model == MODEL_NAME
+    assert "offline" in backend.describe()
+
+
+@pytest.mark.slow
+def test_a_short_real_generation(embedded_backend: LocalBackend) -> None:
+    requests = [
+        [Message(role="user", content="Name one colour.")],
+        [Message(role="user", content="What is the capital of France?")],
+    ]
+    seen: list[tuple[int, ChatResult]] = []
+
+    results = embedded_backend.generate(
+        requests, GenerationParams(temperature=0, max_tokens=12), lambda i, r: seen.append((i, r))
+    )
+
+    assert len(results) == 2
+    assert [index for index, _ in seen] == [0, 1]
+    assert [result for _, result in seen] == results
+    for result in results:
+        assert result.error is None
+        assert result.text.strip()
+        assert result.model == MODEL_NAME
+        assert result.usage.prompt_tokens > 0
+        assert 0 < result.usage.completion_tokens <= 12
+    # Greedy decoding is deterministic.
+    again = embedded_backend.generate(requests, GenerationParams(temperature=0, max_tokens=12))
+    assert [r.text for r in again] == [r.text for r in results]
