@@ -30,7 +30,7 @@ st.caption("First records")
 st.code("".join(data.splitlines(keepends=True)[:3]), language="json", wrap_lines=True)
 slug = "".join(ch if ch.isalnum() else "-" for ch in project.name.lower()).strip("-")
 st.download_button(
-    f"Download {accepted} records",
+    f"Download {accepted} record{'s' if accepted != 1 else ''}",
     data.encode("utf-8"),
     file_name=f"{slug}-{fmt}.jsonl",
     mime="application/jsonl",

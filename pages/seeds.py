@@ -1,14 +1,16 @@
 """Seeds: edit the project's seed tasks; import and export Self-Instruct's seed_tasks.jsonl."""
 
-import json
-
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
 
 from components.state import get_store, require_project
-from seedbed.models import Instance, SeedTask
-from seedbed.seedio import dump_seed_tasks_jsonl, parse_seed_tasks_jsonl
+from seedbed.seedio import (
+    SEED_ROW_COLUMNS,
+    dump_seed_tasks_jsonl,
+    parse_seed_tasks_jsonl,
+    seed_tasks_from_rows,
+    seed_tasks_to_rows,
+)
 
 store = get_store()
 project = require_project(store)
@@ -21,49 +23,8 @@ st.caption(
 )
 
 
-def _frame(tasks: list[SeedTask]) -> pd.DataFrame:
-    rows = [
-        {
-            "name": task.name,
-            "instruction": task.instruction,
-            "input": task.instances[0].input,
-            "output": task.instances[0].output,
-            "is_classification": task.is_classification,
-            # Further instances ride along in a hidden column so edits keep them.
-            "more": json.dumps([i.model_dump() for i in task.instances[1:]]),
-        }
-        for task in tasks
-    ]
-    columns = ["name", "instruction", "input", "output", "is_classification", "more"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-
-def _tasks_from(frame: pd.DataFrame) -> tuple[list[SeedTask], list[str]]:
-    parsed, problems = [], []
-    for number, row in enumerate(frame.to_dict("records"), start=1):
-        try:
-            more = [Instance(**item) for item in json.loads(_text(row.get("more")) or "[]")]
-            first = Instance(input=_text(row["input"]), output=_text(row["output"]))
-            parsed.append(
-                SeedTask(
-                    name=_text(row["name"]),
-                    instruction=_text(row["instruction"]),
-                    instances=[first, *more],
-                    is_classification=bool(row["is_classification"]),
-                )
-            )
-        except ValidationError as error:
-            reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-            problems.append(f"Row {number}: {reasons}")
-    return parsed, problems
-
-
 edited = st.data_editor(
-    _frame(tasks),
+    pd.DataFrame(seed_tasks_to_rows(tasks), columns=SEED_ROW_COLUMNS),
     key=f"seeds_editor_{project.id}",
     num_rows="dynamic",
     width="stretch",
@@ -77,7 +38,7 @@ edited = st.data_editor(
         "more": None,
     },
 )
-new_tasks, problems = _tasks_from(edited)
+new_tasks, problems = seed_tasks_from_rows(edited.to_dict("records"))
 for problem in problems:
     st.error(problem)
 changed = [t.model_dump(exclude={"id"}) for t in new_tasks] != [

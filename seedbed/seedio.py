@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -71,3 +74,50 @@ def dump_seed_tasks_jsonl(tasks: list[SeedTask]) -> str:
         record = SeedTaskRecord(id=f"seed_task_{index}", **task.model_dump(exclude={"id"}))
         lines.append(json.dumps(record.model_dump(), ensure_ascii=False))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+# Table rows for the browser's editor: the first instance is editable in place,
+# further instances ride along (JSON) in the hidden "more" column so edits keep them.
+SEED_ROW_COLUMNS = ["name", "instruction", "input", "output", "is_classification", "more"]
+
+
+def seed_tasks_to_rows(tasks: Sequence[SeedTask]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": task.name,
+            "instruction": task.instruction,
+            "input": task.instances[0].input,
+            "output": task.instances[0].output,
+            "is_classification": task.is_classification,
+            "more": json.dumps([i.model_dump() for i in task.instances[1:]], ensure_ascii=False),
+        }
+        for task in tasks
+    ]
+
+
+def _cell(value: Any) -> str:
+    """A table cell as text: empty for the None/NaN of a freshly added row."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def seed_tasks_from_rows(rows: Sequence[dict[str, Any]]) -> tuple[list[SeedTask], list[str]]:
+    """Tasks from edited rows, and one readable problem per invalid row (numbered from 1)."""
+    tasks: list[SeedTask] = []
+    problems: list[str] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            more = [Instance(**item) for item in json.loads(_cell(row.get("more")) or "[]")]
+            first = Instance(input=_cell(row.get("input")), output=_cell(row.get("output")))
+            tasks.append(
+                SeedTask(
+                    name=_cell(row.get("name")),
+                    instruction=_cell(row.get("instruction")),
+                    instances=[first, *more],
+                    is_classification=bool(row.get("is_classification") or False),
+                )
+            )
+        except ValidationError as error:
+            problems.append(f"Row {number}: {_reason(error)}")
+    return tasks, problems

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 from seedbed.models import Instance, SeedTask
-from seedbed.seedio import dump_seed_tasks_jsonl, parse_seed_tasks_jsonl
+from seedbed.seedio import (
+    SEED_ROW_COLUMNS,
+    dump_seed_tasks_jsonl,
+    parse_seed_tasks_jsonl,
+    seed_tasks_from_rows,
+    seed_tasks_to_rows,
+)
 
 
 def line(**record: object) -> str:
@@ -107,3 +113,30 @@ def test_dump_uses_self_instructs_schema() -> None:
     ] * 2
     assert [r["id"] for r in records] == ["seed_task_0", "seed_task_1"]
     assert records[1]["instances"] == [{"input": "in", "output": "2"}]
+
+
+def test_table_rows_round_trip_keeps_every_instance() -> None:
+    tasks = [
+        SeedTask(
+            name="pair",
+            instruction="Add the numbers.",
+            instances=[Instance(input="1 2", output="3"), Instance(input="2 2", output="4")],
+        ),
+        SeedTask(instruction="Say hi in French.", instances=[Instance(output="Salut")]),
+    ]
+    rows = seed_tasks_to_rows(tasks)
+    assert set(rows[0]) == set(SEED_ROW_COLUMNS)
+    rows[0]["output"] = "three"  # an edit of the first instance in the table
+    rebuilt, problems = seed_tasks_from_rows(rows)
+    assert problems == []
+    assert rebuilt[0].instances == [Instance(input="1 2", output="three"), tasks[0].instances[1]]
+    assert rebuilt[1] == tasks[1]
+
+
+def test_table_rows_report_invalid_rows_by_number() -> None:
+    added = {"name": None, "instruction": float("nan"), "input": None, "output": None}
+    valid = {"instruction": "Name a fruit.", "output": "Apple", "is_classification": None}
+    tasks, problems = seed_tasks_from_rows([valid, added])
+    assert [t.instruction for t in tasks] == ["Name a fruit."]
+    assert len(problems) == 1 and problems[0].startswith("Row 2: ")
+    assert "instruction" in problems[0]
