@@ -4,7 +4,7 @@ import streamlit as st
 
 from components.state import get_store, require_project
 from seedbed.export import FORMATS, export_lines
-from seedbed.models import CandidateStatus
+from seedbed.models import ACCEPTED
 
 store = get_store()
 project = require_project(store)
@@ -22,9 +22,7 @@ if fmt == "openai_chat":
     system_prompt = st.text_input("System prompt (optional)", key="export_system_prompt")
 
 data = "".join(
-    export_lines(
-        store.iter_candidates(project.id, CandidateStatus.ACCEPTED), project, fmt, system_prompt
-    )
+    export_lines(store.iter_candidates(project.id, ACCEPTED), project, fmt, system_prompt)
 )
 st.caption("First records")
 st.code("".join(data.splitlines(keepends=True)[:3]), language="json", wrap_lines=True)

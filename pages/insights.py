@@ -7,7 +7,7 @@ from components.charts import embedding_map, status_bar
 from components.state import get_store, require_project
 from seedbed.embeddings import embed_texts
 from seedbed.metrics import average_pairwise_similarity, pca_2d
-from seedbed.models import CandidateStatus
+from seedbed.models import ACCEPTED
 
 store = get_store()
 project = require_project(store)
@@ -22,8 +22,8 @@ scope = st.segmented_control(
     default="accepted",
     key="insights_scope",
 )
-status = CandidateStatus.ACCEPTED if scope != "all" else None
-selected = list(store.iter_candidates(project.id, status))
+where = ACCEPTED if scope != "all" else None
+selected = list(store.iter_candidates(project.id, where))
 if len(selected) < 2:
     st.info("Diversity needs at least two candidates; accept some on the Review page.")
     st.stop()

@@ -9,7 +9,7 @@ from pathlib import Path
 from seedbed import export as exporter
 from seedbed import runner
 from seedbed.llm import BackendConfig, BackendError, make_backend
-from seedbed.models import CandidateStatus, Project
+from seedbed.models import ACCEPTED, Project
 from seedbed.presets import ensure_demo_projects
 from seedbed.store import Store, database_url
 
@@ -74,7 +74,7 @@ def _generate(store: Store, args: argparse.Namespace) -> int:
 
 def _export(store: Store, args: argparse.Namespace) -> int:
     project = _project(store, args.project)
-    accepted = store.iter_candidates(project.id, CandidateStatus.ACCEPTED)
+    accepted = store.iter_candidates(project.id, ACCEPTED)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     temporary = args.out.with_name(args.out.name + ".part")
     count = 0

@@ -160,6 +160,9 @@ class Candidate(Strict):
     status: CandidateStatus = CandidateStatus.PENDING
     checks: list[Check] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
+    job_id: int | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
 
     @property
     def final_content(self) -> dict[str, str]:
@@ -174,6 +177,29 @@ class Candidate(Strict):
             return content["text"]
         parts = [content.get(key, "") for key in ("instruction", "input", "output")]
         return "\n".join(part for part in parts if part)
+
+
+class CandidateFilter(Strict):
+    """Which candidates a page, an export or a measure looks at; empty means any.
+
+    Every field narrows the selection; within a list field, any listed value matches.
+    """
+
+    statuses: list[CandidateStatus] = Field(default_factory=list)
+    methods: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+    attributes: dict[str, list[str]] = Field(default_factory=dict)
+    failed_checks: list[str] = Field(default_factory=list)
+    flagged: bool | None = None
+    annotators: list[str] = Field(default_factory=list)
+    job_ids: list[int] = Field(default_factory=list)
+    text: str = ""
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+ACCEPTED = CandidateFilter(statuses=[CandidateStatus.ACCEPTED])
+PENDING = CandidateFilter(statuses=[CandidateStatus.PENDING])
 
 
 class Review(Strict):

@@ -16,8 +16,8 @@ from seedbed import filters
 from seedbed.llm.base import ChatBackend, ChatResult
 from seedbed.methods import attrprompt, self_instruct
 from seedbed.models import (
+    ACCEPTED,
     Candidate,
-    CandidateStatus,
     GenerationParams,
     Message,
     Project,
@@ -74,7 +74,7 @@ def instruction_pool(store: Store, project_id: int) -> tuple[list[str], list[str
     seeds = [task.instruction for task in store.list_seed_tasks(project_id)]
     machine = [
         candidate.final_content.get("instruction", "")
-        for candidate in store.iter_candidates(project_id, CandidateStatus.ACCEPTED)
+        for candidate in store.iter_candidates(project_id, ACCEPTED)
         if candidate.final_content.get("instruction")
     ]
     return seeds, machine
@@ -175,7 +175,7 @@ def _novelty_pool(store: Store, project: Project) -> list[str]:
         seeds, machine = instruction_pool(store, project.id)
         return seeds + machine
     seeds = [i.input for task in store.list_seed_tasks(project.id) for i in task.instances]
-    accepted = store.iter_candidates(project.id, CandidateStatus.ACCEPTED)
+    accepted = store.iter_candidates(project.id, ACCEPTED)
     return seeds + [c.final_content.get("text", "") for c in accepted]
 
 

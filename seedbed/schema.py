@@ -23,7 +23,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -93,8 +95,18 @@ candidates = Table(
     Column("status", String(16), nullable=False),
     Column("checks", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Added by migration 3, for filters that must not read every row.
+    Column("job_id", Integer),
+    Column("flags", String(500), nullable=False, default="", server_default=""),
+    Column("reviewed_by", String(200)),
+    Column("reviewed_at", DateTime(timezone=True)),
     Index("ix_candidates_project_status", "project_id", "status", "id"),
 )
+CANDIDATE_FILTER_INDEXES = [
+    Index("ix_candidates_project_method", candidates.c.project_id, candidates.c.method),
+    Index("ix_candidates_project_label", candidates.c.project_id, candidates.c.label),
+    Index("ix_candidates_project_job", candidates.c.project_id, candidates.c.job_id),
+]
 
 reviews = Table(
     "reviews",
@@ -126,6 +138,57 @@ def _create(*tables: Table) -> Callable[[Connection], None]:
     return apply
 
 
+def _add_missing_columns(table: Table, names: list[str]) -> Callable[[Connection], None]:
+    """ALTER TABLE ... ADD COLUMN for each named column an older database lacks.
+
+    Migration 1 creates tables from today's definitions, so on a fresh database
+    the columns are already there and this does nothing.
+    """
+
+    def apply(conn: Connection) -> None:
+        present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+        for name in names:
+            if name in present:
+                continue
+            column = table.c[name]
+            ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} "
+            ddl += column.type.compile(dialect=conn.dialect)
+            if column.server_default is not None:
+                ddl += f" NOT NULL DEFAULT '{column.server_default.arg}'"
+            conn.execute(text(ddl))
+
+    return apply
+
+
+def _candidate_filters(conn: Connection) -> None:
+    _add_missing_columns(candidates, ["job_id", "flags", "reviewed_by", "reviewed_at"])(conn)
+    for index in CANDIDATE_FILTER_INDEXES:
+        index.create(conn, checkfirst=True)
+    # Fill the new columns from what older versions stored.
+    rows = conn.execute(select(candidates.c.id, candidates.c.checks)).all()
+    for row in rows:
+        conn.execute(
+            candidates.update()
+            .where(candidates.c.id == row.id)
+            .values(flags=failed_check_flags(row.checks))
+        )
+    latest = select(reviews.c.candidate_id, reviews.c.annotator, reviews.c.created_at).order_by(
+        reviews.c.id
+    )
+    for review in conn.execute(latest).all():
+        conn.execute(
+            candidates.update()
+            .where(candidates.c.id == review.candidate_id)
+            .values(reviewed_by=review.annotator, reviewed_at=review.created_at)
+        )
+
+
+def failed_check_flags(checks: list[dict]) -> str:
+    """Names of failed checks as ",a,b," so `LIKE '%,a,%'` finds them."""
+    names = [check["name"] for check in checks if not check.get("passed", True)]
+    return f",{','.join(names)}," if names else ""
+
+
 # (version, name, apply). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (
@@ -134,6 +197,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
         _create(projects, seed_tasks, attribute_dimensions, candidates, reviews),
     ),
     (2, "embedding cache keyed by content hash", _create(embeddings)),
+    (3, "candidate filter columns: job, failed checks, reviewer", _candidate_filters),
 ]
 
 

@@ -7,20 +7,24 @@ Reads that can grow with the data are paginated.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Text, cast, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Select
 
 from seedbed import schema as t
 from seedbed.models import (
+    PENDING,
     AttributeDimension,
     Candidate,
+    CandidateFilter,
     CandidateStatus,
     Project,
     Review,
@@ -55,7 +59,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    # UTF-8 kept as is in JSON columns, so text search finds "café" and "数据".
+    engine = create_engine(url, json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -213,26 +218,31 @@ class Store:
     def list_candidates(
         self,
         project_id: int,
-        status: CandidateStatus | None = None,
+        where: CandidateFilter | None = None,
         limit: int = 50,
         offset: int = 0,
         newest_first: bool = False,
     ) -> list[Candidate]:
-        """One page of candidates, oldest first unless `newest_first`."""
+        """One page of matching candidates, oldest first unless `newest_first`."""
         order = t.candidates.c.id.desc() if newest_first else t.candidates.c.id
-        query = self._candidates_query(project_id, status).order_by(order)
+        query = _candidates_query(project_id, where).order_by(order)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).all()
         return [_candidate(row) for row in rows]
 
+    def count_candidates(self, project_id: int, where: CandidateFilter | None = None) -> int:
+        query = _candidates_query(project_id, where).with_only_columns(func.count())
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def iter_candidates(
-        self, project_id: int, status: CandidateStatus | None = None, batch: int = 500
+        self, project_id: int, where: CandidateFilter | None = None, batch: int = 500
     ) -> Iterator[Candidate]:
         """Every matching candidate, fetched `batch` rows at a time (keyset paging)."""
         last_id = 0
         while True:
             query = (
-                self._candidates_query(project_id, status)
+                _candidates_query(project_id, where)
                 .where(t.candidates.c.id > last_id)
                 .order_by(t.candidates.c.id)
                 .limit(batch)
@@ -247,7 +257,7 @@ class Store:
     def next_pending(self, project_id: int, after_id: int = 0) -> Candidate | None:
         """The oldest pending candidate with an id above `after_id` (skip support)."""
         query = (
-            self._candidates_query(project_id, CandidateStatus.PENDING)
+            _candidates_query(project_id, PENDING)
             .where(t.candidates.c.id > after_id)
             .order_by(t.candidates.c.id)
             .limit(1)
@@ -256,17 +266,14 @@ class Store:
             row = conn.execute(query).first()
         return _candidate(row) if row else None
 
-    @staticmethod
-    def _candidates_query(project_id: int, status: CandidateStatus | None):
-        query = select(t.candidates).where(t.candidates.c.project_id == project_id)
-        if status is not None:
-            query = query.where(t.candidates.c.status == status.value)
-        return query
-
     # -- reviews --------------------------------------------------------
     def record_review(self, review: Review) -> int:
         """Store a human decision and update the candidate, in one transaction."""
-        values: dict[str, Any] = {"status": review.decision}
+        values: dict[str, Any] = {
+            "status": review.decision,
+            "reviewed_by": review.annotator,
+            "reviewed_at": review.created_at,
+        }
         if review.edited_content is not None:
             values["edited_content"] = review.edited_content
         with self.engine.begin() as conn:
@@ -317,6 +324,43 @@ class Store:
                 conn.execute(insert(t.embeddings), rows)
 
 
+def _candidates_query(project_id: int, where: CandidateFilter | None) -> Select:
+    """SELECT candidates of a project narrowed by `where` (None: all of them)."""
+    c = t.candidates.c
+    query = select(t.candidates).where(c.project_id == project_id)
+    if where is None:
+        return query
+    if where.statuses:
+        query = query.where(c.status.in_([status.value for status in where.statuses]))
+    for column, values in ((c.method, where.methods), (c.label, where.labels)):
+        if values:
+            query = query.where(column.in_(values))
+    for name, values in where.attributes.items():
+        if values:
+            query = query.where(c.attributes[name].as_string().in_(values))
+    if where.failed_checks:
+        query = query.where(or_(*(c.flags.contains(f",{n},") for n in where.failed_checks)))
+    if where.flagged is not None:
+        query = query.where(c.flags != "" if where.flagged else c.flags == "")
+    if where.annotators:
+        query = query.where(c.reviewed_by.in_(where.annotators))
+    if where.job_ids:
+        query = query.where(c.job_id.in_(where.job_ids))
+    if where.text:
+        needle = where.text.lower()
+        query = query.where(
+            or_(
+                func.lower(cast(c.content, Text)).contains(needle, autoescape=True),
+                func.lower(cast(c.edited_content, Text)).contains(needle, autoescape=True),
+            )
+        )
+    if where.created_after:
+        query = query.where(c.created_at >= where.created_after)
+    if where.created_before:
+        query = query.where(c.created_at < where.created_before)
+    return query
+
+
 def _project(row: Row) -> Project:
     data = dict(row._mapping)
     data.pop("created_at")
@@ -343,6 +387,8 @@ def _dimension(row: Row) -> AttributeDimension:
 def _candidate_row(candidate: Candidate) -> dict[str, Any]:
     data = candidate.model_dump(exclude={"id", "usage"}, mode="json")
     data["created_at"] = candidate.created_at
+    data["reviewed_at"] = candidate.reviewed_at
+    data["flags"] = t.failed_check_flags(data["checks"])
     data["prompt_tokens"] = candidate.usage.prompt_tokens
     data["completion_tokens"] = candidate.usage.completion_tokens
     return data
@@ -354,5 +400,8 @@ def _candidate(row: Row) -> Candidate:
         "prompt_tokens": data.pop("prompt_tokens"),
         "completion_tokens": data.pop("completion_tokens"),
     }
+    data.pop("flags")
     data["created_at"] = _aware(data["created_at"])
+    if data["reviewed_at"] is not None:
+        data["reviewed_at"] = _aware(data["reviewed_at"])
     return Candidate(**data)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, select
 
 from seedbed import schema
+from seedbed.models import CandidateFilter
 from seedbed.store import Store, make_engine
 
 
@@ -34,7 +36,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> 
     assert inspect(store.engine).has_table("embeddings")
     with store.engine.connect() as conn:
         versions = list(conn.execute(select(schema.schema_migrations.c.version)).scalars())
-    assert sorted(versions) == [1, 2]
+    assert sorted(versions) == [v for v, _, _ in schema.MIGRATIONS]
     [project] = store.list_projects()
     assert (project.name, project.description) == ("Legacy", "from v1")
     store.put_embeddings("m", {"h": b"\x00"}, dim=1)  # the new table works
@@ -43,7 +45,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> 
     reopened = Store(url)
     with reopened.engine.connect() as conn:
         rows = conn.execute(select(schema.schema_migrations)).all()
-    assert len(rows) == 2
+    assert len(rows) == len(schema.MIGRATIONS)
     assert [p.name for p in reopened.list_projects()] == ["Legacy"]
 
 
@@ -57,3 +59,19 @@ def test_a_fresh_database_gets_every_migration(tmp_path: Path) -> None:
 def test_migration_versions_are_unique_and_increasing() -> None:
     versions = [version for version, _, _ in schema.MIGRATIONS]
     assert versions == sorted(set(versions))
+
+
+def test_a_real_version_1_database_gains_the_filter_columns(tmp_path: Path) -> None:
+    """tests/unit/data/seedbed_v1.sql is a dump of a database the first schema wrote."""
+    path = tmp_path / "v1.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript((Path(__file__).parent / "data" / "seedbed_v1.sql").read_text())
+
+    store = Store(f"sqlite:///{path}")
+
+    [project] = store.list_projects()
+    [candidate] = store.list_candidates(project.id)
+    assert candidate.content == {"text": "An old text.", "label": "a"}
+    assert candidate.job_id is None and candidate.reviewed_by is None
+    assert store.count_candidates(project.id, CandidateFilter(failed_checks=["length"])) == 1
+    assert store.count_candidates(project.id, CandidateFilter(flagged=False)) == 0

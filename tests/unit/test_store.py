@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from seedbed import schema
 from seedbed.models import (
+    ACCEPTED,
+    PENDING,
     AttributeDimension,
     AttributeValue,
     Candidate,
+    CandidateFilter,
     CandidateStatus,
     Check,
     Instance,
@@ -242,9 +245,9 @@ def test_list_candidates_filters_by_status(store: Store) -> None:
     for candidate_id in (ids[1], ids[3]):
         store.record_review(Review(candidate_id=candidate_id, decision="accepted", annotator="a"))
 
-    accepted = store.list_candidates(project_id, CandidateStatus.ACCEPTED, limit=1)
+    accepted = store.list_candidates(project_id, ACCEPTED, limit=1)
     assert [c.id for c in accepted] == [ids[1]]
-    pending = store.list_candidates(project_id, CandidateStatus.PENDING, limit=10)
+    pending = store.list_candidates(project_id, PENDING, limit=10)
     assert [c.id for c in pending] == [ids[0], ids[2], ids[4]]
 
 
@@ -255,7 +258,7 @@ def test_iter_candidates_yields_everything_across_batches(store: Store) -> None:
     store.record_review(Review(candidate_id=ids[2], decision="rejected", annotator="a"))
 
     assert [c.id for c in store.iter_candidates(project_id, batch=2)] == ids
-    pending = store.iter_candidates(project_id, CandidateStatus.PENDING, batch=2)
+    pending = store.iter_candidates(project_id, PENDING, batch=2)
     assert [c.id for c in pending] == [ids[0], ids[1], ids[3], ids[4]]
 
 
@@ -354,3 +357,46 @@ def test_embedding_cache_handles_more_hashes_than_one_query(store: Store) -> Non
     vectors = {f"hash-{i}": i.to_bytes(2, "little") for i in range(1200)}
     store.put_embeddings("m", vectors, dim=1)
     assert store.get_embeddings("m", list(vectors)) == vectors
+
+
+def test_candidate_filter_narrows_by_every_field(store: Store) -> None:
+    project_id = store.create_project(
+        Project(name="F", kind=ProjectKind.CLASSIFICATION, labels=["a", "b"])
+    )
+
+    def add(text: str, label: str, method: str, passed: bool = True, **attributes: str) -> int:
+        return store.add_candidate(
+            Candidate(
+                project_id=project_id,
+                content={"text": text, "label": label},
+                label=label,
+                method=method,
+                attributes=attributes,
+                checks=[Check(name="length", passed=passed)],
+                job_id=7 if method == "chataug" else None,
+            )
+        )
+
+    first = add("Café opens in Lyon", "a", "attrprompt", style="report", place="Lyon")
+    second = add("Rain in Lima", "b", "attrprompt", passed=False, style="blog", place="Lima")
+    third = add("Markets fall 50%", "a", "chataug", style="report")
+    store.record_review(Review(candidate_id=first, decision="accepted", annotator="ana"))
+    store.record_review(Review(candidate_id=second, decision="rejected", annotator="ben"))
+
+    def ids(**fields) -> list[int]:
+        where = CandidateFilter(**fields)
+        found = [c.id for c in store.iter_candidates(project_id, where)]
+        assert store.count_candidates(project_id, where) == len(found)
+        return found
+
+    assert ids() == [first, second, third]
+    assert ids(statuses=["accepted", "pending"]) == [first, third]
+    assert ids(methods=["chataug"]) == [third] == ids(job_ids=[7])
+    assert ids(labels=["a"]) == [first, third]
+    assert ids(attributes={"style": ["report"], "place": ["Lyon"]}) == [first]
+    assert ids(failed_checks=["length"]) == [second] == ids(flagged=True)
+    assert ids(flagged=False) == [first, third]
+    assert ids(annotators=["ben"]) == [second]
+    assert ids(text="CAFÉ") == [first]  # case-insensitive, UTF-8 as is
+    assert ids(text="50%") == [third]  # LIKE wildcards are literal
+    assert store.get_candidate(first).reviewed_by == "ana"
