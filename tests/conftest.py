@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from seedbed.presets import ensure_demo_projects
 from seedbed.store import Store
@@ -42,3 +46,33 @@ def embedded_backend():
 
     load_model()
     return LocalBackend()
+
+
+# A PostgreSQL server for the store's suite: `.ci/run` starts one and sets this URL;
+# on a developer's machine those tests run when it is set.
+POSTGRES_URL = os.environ.get("SEEDBED_TEST_POSTGRES_URL", "")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def every_store(request: pytest.FixtureRequest, _isolated_database: str) -> Iterator[Store]:
+    """A fresh store on SQLite and, when SEEDBED_TEST_POSTGRES_URL is set, on PostgreSQL.
+
+    Each PostgreSQL test gets its own schema, dropped afterwards.
+    """
+    if request.param == "sqlite":
+        yield Store(_isolated_database)
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    store = Store(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

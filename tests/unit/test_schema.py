@@ -75,3 +75,14 @@ def test_a_real_version_1_database_gains_the_filter_columns(tmp_path: Path) -> N
     assert candidate.job_id is None and candidate.reviewed_by is None
     assert store.count_candidates(project.id, CandidateFilter(failed_checks=["length"])) == 1
     assert store.count_candidates(project.id, CandidateFilter(flagged=False)) == 0
+
+
+def test_every_migration_applies_on_every_database(every_store: Store) -> None:
+    """SQLite and, when SEEDBED_TEST_POSTGRES_URL is set, PostgreSQL run the same migrations."""
+    with every_store.engine.connect() as conn:
+        versions = sorted(conn.execute(select(schema.schema_migrations.c.version)).scalars())
+    assert versions == [version for version, _, _ in schema.MIGRATIONS]
+    assert schema.migrate(every_store.engine) == []
+    assert {"candidates", "reviews", "embeddings"} <= set(
+        inspect(every_store.engine).get_table_names()
+    )

@@ -29,6 +29,12 @@ from seedbed.models import (
 from seedbed.store import Store, StoreError, database_url
 
 
+@pytest.fixture
+def store(every_store: Store) -> Store:
+    """Every test here runs on SQLite and, when configured, on PostgreSQL."""
+    return every_store
+
+
 def make_project(store: Store, name: str = "Demo", **kwargs) -> int:
     return store.create_project(Project(name=name, **kwargs))
 
@@ -319,7 +325,8 @@ def test_record_review_on_a_missing_candidate_is_a_store_error(store: Store) -> 
 # -- database -------------------------------------------------------------------------
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(_isolated_database: str) -> None:
+    store = Store(_isolated_database)
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
