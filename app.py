@@ -2,16 +2,16 @@
 
 import streamlit as st
 
+from components.auth import require_user
 from components.sidebar import render_sidebar
 from components.state import get_store
 
 st.set_page_config(page_title="Seedbed", page_icon="🌱", layout="wide")
 
-store = get_store()
-render_sidebar(store)
-
-navigation = st.navigation(
-    [
+# Sign-in first (when configured): nothing below runs for someone signed out.
+user = require_user()
+if user is None or user.is_admin:
+    pages = [
         st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
         st.Page("pages/seeds.py", title="Seeds", icon=":material/spa:"),
         st.Page("pages/attributes.py", title="Attributes", icon=":material/tune:"),
@@ -20,5 +20,9 @@ navigation = st.navigation(
         st.Page("pages/insights.py", title="Insights", icon=":material/insights:"),
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ]
-)
-navigation.run()
+else:  # annotators only review
+    pages = [st.Page("pages/review.py", title="Review", icon=":material/fact_check:", default=True)]
+
+store = get_store()
+render_sidebar(store, user)
+st.navigation(pages).run()

@@ -7,7 +7,9 @@ from typing import Any
 
 import streamlit as st
 
+from components.auth import sign_out_button
 from components.state import get_backend
+from seedbed.auth import User
 from seedbed.llm import BackendConfig, BackendError, local_backend
 from seedbed.store import Store
 
@@ -88,11 +90,17 @@ def _backend_status(kind: str) -> None:
             st.error(str(error))
 
 
-def render_sidebar(store: Store) -> None:
+def render_sidebar(store: Store, user: User | None = None) -> None:
+    """Project picker, then backend settings (admins only) and who is annotating."""
     with st.sidebar:
         _project_picker(store)
         st.divider()
-        _backend_settings()
-        st.divider()
-        st.session_state.setdefault("annotator", "annotator")
-        _mirrored(st.text_input, "Annotator", "annotator", help="Recorded with each decision.")
+        if user is None or user.is_admin:
+            _backend_settings()
+            st.divider()
+        if user is None:
+            st.session_state.setdefault("annotator", "annotator")
+            _mirrored(st.text_input, "Annotator", "annotator", help="Recorded with each decision.")
+        else:
+            st.session_state["annotator"] = user.name  # signed in: decisions carry the user name
+            sign_out_button(user)

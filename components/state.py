@@ -48,6 +48,12 @@ def get_backend() -> ChatBackend:
     return make_backend(backend_config(), api_key())
 
 
+def is_admin() -> bool:
+    """True unless sign-in is on and the user is an annotator (who only reviews)."""
+    user = st.session_state.get("auth_user")
+    return user is None or user.is_admin
+
+
 def annotator() -> str:
     return st.session_state.setdefault("annotator", "annotator")
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from components.cards import candidate_card
-from components.state import annotator, get_store, require_project
+from components.state import annotator, get_store, is_admin, require_project
 from seedbed.models import Review
 from seedbed.store import StoreError
 
@@ -24,7 +24,8 @@ if candidate is None and st.session_state.get(skip_key):
     candidate = store.next_pending(project.id)
 if candidate is None:
     st.success("Nothing is waiting for review.")
-    st.page_link("pages/generate.py", label="Generate more", icon=":material/auto_awesome:")
+    if is_admin():
+        st.page_link("pages/generate.py", label="Generate more", icon=":material/auto_awesome:")
     st.stop()
 
 

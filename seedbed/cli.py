@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
 from seedbed import export as exporter
 from seedbed import runner
+from seedbed.auth import hash_password
 from seedbed.llm import BackendConfig, BackendError, make_backend
 from seedbed.models import ACCEPTED, Project
 from seedbed.presets import ensure_demo_projects
@@ -23,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "init", help="create the database and load the demo projects if it is empty"
+    )
+    commands.add_parser(
+        "hash-password", help="print a password hash for the users of .streamlit/secrets.toml"
     )
 
     generate = commands.add_parser("generate", help="generate candidates into a project")
@@ -92,6 +97,9 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "hash-password":
+        print(hash_password(getpass.getpass("Password: ")))
+        return 0
     store = Store(database_url(args.db) if args.db else None)
     if args.command == "init":
         loaded = ensure_demo_projects(store)
