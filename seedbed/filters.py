@@ -1,66 +1,98 @@
-"""Automatic checks on candidates. A failed check flags a candidate; it never deletes one."""
+"""Automatic checks on candidates: Self-Instruct's filters and a few more.
+
+Every check returns a `Check` (name, passed, score, detail). A failed check flags a
+candidate; it never deletes one, so a reviewer can rescue it.
+
+Instruction filters follow Self-Instruct's code (yizhongw/self-instruct
+bootstrap_instructions.py) with the longer keyword list of Stanford Alpaca's
+generate_instruction.py: ROUGE-L F above 0.7 against the pool, fewer than 4 or more than
+150 words, blocked words, and a start with punctuation, "Write a program" or a non-ASCII
+character. Instance filters follow Self-Instruct's prepare_for_finetuning.py.
+"""
 
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from collections.abc import Sequence
+from functools import cache
 
-from seedbed.models import Check
+from seedbed.models import Check, Instance
+from seedbed.novelty import (
+    NoveltyIndex,
+    Tokenizer,
+    lcs_length,
+    rouge_l_f,
+    rouge_tokens,
+    unicode_tokens,
+)
+
+__all__ = [
+    "BLOCKLIST",
+    "MAX_WORDS",
+    "MIN_WORDS",
+    "NOVELTY_THRESHOLD",
+    "NoveltyIndex",
+    "Tokenizer",
+    "blocklist_check",
+    "format_check",
+    "instance_checks",
+    "instruction_checks",
+    "keyword_check",
+    "lcs_length",
+    "length_check",
+    "novelty_check",
+    "refusal_check",
+    "rouge_l_f",
+    "rouge_tokens",
+    "run_checks",
+    "unicode_tokens",
+]
 
 NOVELTY_THRESHOLD = 0.7
 MIN_WORDS, MAX_WORDS = 4, 150
+# Tasks a text-only model cannot do (Self-Instruct's list plus Alpaca's additions).
+BLOCKLIST = (
+    "image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map",
+    "maps", "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram",
+)  # fmt: skip
 REFUSAL_PATTERNS = re.compile(
     # \b: "Wi-Fi cannot" must not read as "I cannot"; chat models often write "I’m" (U+2019).
     r"\b(?:as an ai( language)? model|i['’]?m sorry|i am sorry|i cannot"
     r"|i can['’]?t (help|assist)|i am unable|i['’]?m unable)",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def rouge_tokens(text: str) -> list[str]:
-    """Lower-cased ASCII alphanumeric tokens, as rouge_score's default tokenizer yields."""
-    return _TOKEN.findall(text.lower())
+def novelty_check(
+    text: str, index: NoveltyIndex | Sequence[str], threshold: float = NOVELTY_THRESHOLD
+) -> Check:
+    """Fails when `text` has a ROUGE-L F-measure above `threshold` against a pool text.
 
+    Args:
+        text: the new instruction.
+        index: the pool as a `NoveltyIndex` (fast, reusable), or a plain list of texts
+            (indexed on each call, with the reference tokenizer).
+        threshold: Self-Instruct's 0.7 by default; a score equal to it passes.
 
-def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    previous = [0] * (len(b) + 1)
-    for token in a:
-        current = [0]
-        for j, other in enumerate(b, start=1):
-            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[-1]))
-        previous = current
-    return previous[-1]
-
-
-def rouge_l_f(a: Sequence[str], b: Sequence[str]) -> float:
-    """ROUGE-L F-measure of two token lists."""
-    if not a or not b:
-        return 0.0
-    lcs = _lcs_length(a, b)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(b), lcs / len(a)
-    return 2 * precision * recall / (precision + recall)
-
-
-def novelty_check(text: str, pool: Sequence[str]) -> Check:
-    """Fails when `text` has ROUGE-L F above the threshold against any pool item."""
-    tokens = rouge_tokens(text)
-    best_score, closest = 0.0, ""
-    for other in pool:
-        score = rouge_l_f(rouge_tokens(other), tokens)
-        if score > best_score:
-            best_score, closest = score, other
+    Returns:
+        A "novelty" check whose score is the highest F-measure and whose detail names
+        the closest pool text.
+    """
+    if not isinstance(index, NoveltyIndex):
+        index = NoveltyIndex(index)
+    score, closest = index.closest(text)
     return Check(
         name="novelty",
-        passed=best_score <= NOVELTY_THRESHOLD,
-        score=round(best_score, 4),
-        detail=f"closest: {closest}" if closest else "no overlap with the pool",
+        passed=score <= threshold,
+        score=score,
+        detail=f"closest: {closest}" if closest is not None else "no overlap with the pool",
     )
 
 
 def length_check(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> Check:
+    """Fails outside `min_words`..`max_words` whitespace-separated words (both allowed)."""
     words = len(text.split())
     return Check(
         name="length",
@@ -70,7 +102,64 @@ def length_check(text: str, min_words: int = MIN_WORDS, max_words: int = MAX_WOR
     )
 
 
+@cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    # Whole words only ("mapping" is not "map"); any run of spaces inside a phrase.
+    words = r"\s+".join(re.escape(word) for word in phrase.split())
+    return re.compile(rf"\b{words}\b", re.IGNORECASE)
+
+
+def _found(text: str, phrases: Sequence[str]) -> list[str]:
+    """The phrases present in `text`, in reading order."""
+    starts = {}
+    for phrase in phrases:
+        match = _phrase_pattern(phrase).search(text) if phrase.strip() else None
+        if match:
+            starts.setdefault(phrase, match.start())
+    return sorted(starts, key=starts.__getitem__)
+
+
+def blocklist_check(text: str, words: Sequence[str] = BLOCKLIST) -> Check:
+    """Fails when `text` contains a blocked word or phrase (whole words, any case).
+
+    The default list names things a text-only model cannot see or make (image, plot,
+    video...). The detail lists every hit; the score counts them.
+    """
+    hits = _found(text, words)
+    return Check(
+        name="blocklist",
+        passed=not hits,
+        score=float(len(hits)),
+        detail=f"blocked words: {', '.join(hits)}" if hits else "",
+    )
+
+
+def format_check(text: str, *, ascii_start: bool = True) -> Check:
+    """Fails when an instruction starts with punctuation or with "Write a program".
+
+    Self-Instruct drops those starting with "Write a program" (the model kept bolting it
+    onto other tasks); it tests after capitalising the instruction, so the test here
+    ignores case. Both reference repositories also drop instructions whose first
+    character is not ASCII ("non-English"): `ascii_start` keeps that rule, and should be
+    off for projects in other languages. Punctuation is ASCII punctuation as in the
+    reference, plus Unicode punctuation and symbols when `ascii_start` is off.
+    """
+    instruction = " ".join(text.split())
+    if not instruction:
+        return Check(name="format", passed=False, detail="empty instruction")
+    first = instruction[0]
+    problems = []
+    if first in string.punctuation or (not ascii_start and unicodedata.category(first)[0] in "PS"):
+        problems.append(f"starts with punctuation {first!r}")
+    elif ascii_start and not first.isascii():
+        problems.append(f"starts with a non-ASCII character {first!r}")
+    if instruction.lower().startswith("write a program"):
+        problems.append("starts with 'Write a program'")
+    return Check(name="format", passed=not problems, detail="; ".join(problems))
+
+
 def refusal_check(text: str) -> Check:
+    """Fails when `text` reads like a refusal ("As an AI language model", "I'm sorry")."""
     match = REFUSAL_PATTERNS.search(text)
     return Check(
         name="refusal",
@@ -79,10 +168,105 @@ def refusal_check(text: str) -> Check:
     )
 
 
-def run_checks(
-    main_text: str, full_text: str, pool: Sequence[str], max_words: int = MAX_WORDS
+def keyword_check(text: str, required: Sequence[str] = (), forbidden: Sequence[str] = ()) -> Check:
+    """Fails when a required word or phrase is missing or a forbidden one is present.
+
+    Matching is on whole words, ignoring case. The score counts the problems.
+    """
+    missing = [phrase for phrase in required if phrase.strip() and not _found(text, [phrase])]
+    present = _found(text, forbidden)
+    problems = []
+    if missing:
+        problems.append(f"missing: {', '.join(missing)}")
+    if present:
+        problems.append(f"forbidden: {', '.join(present)}")
+    return Check(
+        name="keywords",
+        passed=not problems,
+        score=float(len(missing) + len(present)),
+        detail="; ".join(problems),
+    )
+
+
+def instruction_checks(
+    instruction: str,
+    index: NoveltyIndex,
+    *,
+    threshold: float = NOVELTY_THRESHOLD,
+    min_words: int = MIN_WORDS,
+    max_words: int = MAX_WORDS,
 ) -> list[Check]:
-    """Novelty and length on the new instruction or text; refusal on everything."""
+    """Self-Instruct's filters on a new instruction: novelty, length, blocklist, format.
+
+    The non-ASCII-start rule applies with the reference tokenizer only: an index built
+    with `tokenizer="unicode"` is meant for other languages.
+    """
+    return [
+        novelty_check(instruction, index, threshold),
+        length_check(instruction, min_words, max_words),
+        blocklist_check(instruction),
+        format_check(instruction, ascii_start=index.tokenizer == "rouge"),
+    ]
+
+
+def _numbers(positions: Sequence[int]) -> str:
+    label = "instance" if len(positions) == 1 else "instances"
+    return f"{label} {', '.join(str(position + 1) for position in positions)}"
+
+
+def _instance_check(name: str, positions: list[int], what: str) -> Check:
+    detail = f"{_numbers(positions)}: {what}" if positions else ""
+    return Check(name=name, passed=not positions, score=float(len(positions)), detail=detail)
+
+
+def instance_checks(instances: Sequence[Instance]) -> list[Check]:
+    """Self-Instruct's checks on a task's generated instances (1-based numbers in details).
+
+    - instance_conflict: the same non-empty input with different outputs;
+    - instance_echo: a non-empty output equal to its input;
+    - instance_empty_output: an empty output;
+    - instance_colon: an input or output ending in ":" (usually a cut-off generation).
+    Texts are compared with surrounding whitespace stripped, as in the reference.
+    """
+    pairs = [(instance.input.strip(), instance.output.strip()) for instance in instances]
+    outputs_by_input: dict[str, set[str]] = {}
+    for text_in, text_out in pairs:
+        if text_in:
+            outputs_by_input.setdefault(text_in, set()).add(text_out)
+    conflicts = [
+        i for i, (text_in, _) in enumerate(pairs) if len(outputs_by_input.get(text_in, ())) > 1
+    ]
+    return [
+        _instance_check("instance_conflict", conflicts, "same input, different outputs"),
+        _instance_check(
+            "instance_echo",
+            [i for i, (text_in, text_out) in enumerate(pairs) if text_out and text_in == text_out],
+            "output repeats the input",
+        ),
+        _instance_check(
+            "instance_empty_output",
+            [i for i, (_, text_out) in enumerate(pairs) if not text_out],
+            "empty output",
+        ),
+        _instance_check(
+            "instance_colon",
+            [i for i, pair in enumerate(pairs) if any(part.endswith(":") for part in pair)],
+            "ends with ':'",
+        ),
+    ]
+
+
+def run_checks(
+    main_text: str,
+    full_text: str,
+    pool: NoveltyIndex | Sequence[str],
+    max_words: int = MAX_WORDS,
+) -> list[Check]:
+    """Novelty and length on the new instruction or text; refusal on everything.
+
+    Kept for callers written before `instruction_checks`; pass a `NoveltyIndex` as
+    `pool` to avoid re-indexing the pool on every call.
+    """
     return [
         novelty_check(main_text, pool),
         length_check(main_text, max_words=max_words),

@@ -61,6 +61,8 @@ class Outcome(Strict):
 class NoveltyPool(Protocol):
     """What methods need of seedbed.filters.NoveltyIndex."""
 
+    tokenizer: str  # "rouge" (the reference's ASCII tokens) or "unicode"
+
     def closest(self, text: str) -> tuple[float, str | None]: ...
 
     def add(self, text: str) -> None: ...
