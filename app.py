@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.auth import require_user
+from components.job_progress import resume_interrupted_jobs
 from components.sidebar import render_sidebar
 from components.state import get_store
 
@@ -24,5 +25,6 @@ else:  # annotators only review
     pages = [st.Page("pages/review.py", title="Review", icon=":material/fact_check:", default=True)]
 
 store = get_store()
+resume_interrupted_jobs(store)  # once per server process: jobs a dead process left
 render_sidebar(store, user)
 st.navigation(pages).run()

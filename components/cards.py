@@ -1,4 +1,8 @@
-"""How a candidate looks: its content as plain text, its attributes and its checks."""
+"""How a candidate looks: its content as plain text, where it came from, and its checks.
+
+Model output, attribute values, names and check details are shown with st.text or
+inside dataframes, never as markdown or HTML, so markup in them stays literal.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from components.state import show_text
+from seedbed.judge import CRITERIA, JudgeResult
 from seedbed.models import Candidate
+from seedbed.neighbours import Neighbour
 
 FIELD_TITLES = {
     "instruction": "Instruction",
@@ -15,22 +21,98 @@ FIELD_TITLES = {
     "text": "Text",
     "label": "Label",
 }
+_CLOSEST = "closest: "
+
+
+def content_fields(content: dict[str, str]) -> None:
+    """Each field under its title, as plain text (an empty input is left out)."""
+    for field, value in content.items():
+        if field == "input" and not value:
+            continue
+        st.caption(FIELD_TITLES.get(field, field.capitalize()))
+        show_text(value)
 
 
 def candidate_card(candidate: Candidate) -> None:
-    """The content (as text, never markdown or HTML), then provenance and checks."""
-    for field, value in candidate.final_content.items():
-        if field == "input" and not value:
-            continue
-        st.caption(FIELD_TITLES.get(field, field))
-        show_text(value)
+    """The compact card (Generate's preview): content, provenance, checks."""
+    content_fields(candidate.final_content)
     facts = [f"method: {candidate.method}", f"model: {candidate.model}"]
     facts += [f"{name}: {value}" for name, value in candidate.attributes.items()]
-    st.caption(" · ".join(facts))
+    st.text(" · ".join(facts))
     checks_table(candidate)
 
 
+def review_card(
+    candidate: Candidate,
+    *,
+    judge: JudgeResult | None = None,
+    neighbour: Neighbour | None = None,
+    origin: tuple[str, str] | None = None,
+    blind: bool = False,
+) -> None:
+    """The large review card: content on the left; provenance, checks, judge on the right.
+
+    `origin` is (title, text) of the item it was derived from; `blind` hides who
+    decided the candidate before (a second opinion).
+    """
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        content_fields(candidate.final_content)
+        if candidate.edited_content is not None:
+            with st.expander("Original, before the edit"):
+                content_fields(candidate.content)
+        if origin is not None:
+            st.caption(origin[0])
+            show_text(origin[1])
+    with right:
+        st.dataframe(_facts(candidate, blind), hide_index=True, width="stretch")
+        novelty_block(candidate)
+        if neighbour is not None:
+            st.caption(f"Nearest accepted neighbour (cosine {neighbour.cosine:.3f})")
+            show_text(neighbour.text)
+        judge_block(judge)
+        checks_table(candidate)
+
+
+def _facts(candidate: Candidate, blind: bool) -> pd.DataFrame:
+    rows = [("method", candidate.method), ("model", candidate.model or "(unknown)")]
+    if candidate.label:
+        rows.append(("label", candidate.label))
+    rows += [(f"attribute · {name}", value) for name, value in candidate.attributes.items()]
+    rows += [(f"lineage · {name}", str(value)) for name, value in candidate.lineage.items()]
+    if candidate.job_id is not None:
+        rows.append(("job", str(candidate.job_id)))
+    rows.append(("created", f"{candidate.created_at:%Y-%m-%d %H:%M} UTC"))
+    if not blind and candidate.reviewed_by:
+        when = f"{candidate.reviewed_at:%Y-%m-%d %H:%M} UTC" if candidate.reviewed_at else ""
+        rows.append(("decided", f"{candidate.status.value} by {candidate.reviewed_by} {when}"))
+    return pd.DataFrame(rows, columns=["about", "value"])
+
+
+def novelty_block(candidate: Candidate) -> None:
+    """The ROUGE-L novelty score with the closest existing item beside it."""
+    check = next((c for c in candidate.checks if c.name == "novelty"), None)
+    if check is None or check.score is None:
+        return
+    verdict = "passed" if check.passed else "flagged: too close"
+    st.caption(f"Novelty: ROUGE-L {check.score:.2f} against the pool ({verdict}). Closest item:")
+    show_text(check.detail.removeprefix(_CLOSEST) if check.detail else "(none)")
+
+
+def judge_block(judge: JudgeResult | None) -> None:
+    """The AI judge's advisory scores, or why there are none."""
+    if judge is None:
+        return
+    st.caption("AI judge, advisory only: your decision is the one that counts")
+    if judge.error:
+        st.text(judge.error)
+        return
+    scores = [f"{name.replace('_', '-')} {judge.scores[name]:g}/5" for name in CRITERIA]
+    st.text(" · ".join(scores) + f"  ({judge.model or 'unknown model'})")
+
+
 def checks_table(candidate: Candidate) -> None:
+    """Every automatic check with its verdict, score and reason; failed ones named on top."""
     if not candidate.checks:
         return
     failed = [check.name for check in candidate.checks if not check.passed]

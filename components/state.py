@@ -58,6 +58,15 @@ def annotator() -> str:
     return st.session_state.setdefault("annotator", "annotator")
 
 
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+
+
+def plain(text: str) -> str:
+    """`text` with every markdown special character escaped, for captions and messages
+    that mix our words with user or model text (names, model ids, file problems)."""
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in text)
+
+
 def show_text(text: str) -> None:
     """Show model output as plain text: never markdown, never HTML."""
     st.text(text if text else "(empty)")

@@ -1,37 +1,152 @@
-"""Export: download the accepted set as JSONL for fine-tuning."""
+"""Export candidates in fine-tuning formats with a dataset card and a recipe; import data."""
 
 import streamlit as st
 
-from components.state import get_store, require_project
-from seedbed.export import FORMATS, export_lines
-from seedbed.models import ACCEPTED
+from components.filter_panel import candidate_filter_panel
+from components.import_panel import import_data, import_project_panel, show_import_notices
+from components.state import current_project, get_store
+from seedbed.bundle import (
+    MIME_TYPES,
+    ExportError,
+    ExportOptions,
+    MemorySink,
+    file_label,
+    write_export,
+)
+from seedbed.dataset_card import LICENSES, embedding_diversity
+from seedbed.export import (
+    CANDIDATE_FORMATS,
+    FORMAT_TITLES,
+    FORMATS,
+    Provenance,
+    export_lines,
+    formats_for,
+)
+from seedbed.models import ProjectKind
 
 store = get_store()
-project = require_project(store)
-accepted = store.count_by_status(project.id)["accepted"]
+project = current_project(store)
 
-st.title("Export")
-st.metric("Accepted candidates", accepted)
-if not accepted:
-    st.info("Nothing accepted yet: accept candidates on the Review page first.")
+st.title("Export and import")
+show_import_notices()
+if project is None:
+    st.info("No project yet: create one on the Overview page, or import one from a recipe.")
+    import_project_panel(store)
     st.stop()
 
-fmt = st.radio("Format", list(FORMATS), format_func=FORMATS.get, key="export_format")
-system_prompt = ""
-if fmt == "openai_chat":
-    system_prompt = st.text_input("System prompt (optional)", key="export_system_prompt")
+export_tab, import_tab = st.tabs(["Export", "Import"])
+with import_tab:
+    import_data(store, project)
 
-data = "".join(
-    export_lines(store.iter_candidates(project.id, ACCEPTED), project, fmt, system_prompt)
-)
-st.caption("First records")
-st.code("".join(data.splitlines(keepends=True)[:3]), language="json", wrap_lines=True)
-slug = "".join(ch if ch.isalnum() else "-" for ch in project.name.lower()).strip("-")
-st.download_button(
-    f"Download {accepted} record{'s' if accepted != 1 else ''}",
-    data.encode("utf-8"),
-    file_name=f"{slug}-{fmt}.jsonl",
-    mime="application/jsonl",
-    type="primary",
-    key="export_download",
-)
+with export_tab:
+    st.subheader("Which candidates")
+    where = candidate_filter_panel(store, project, "export_filter")
+    matching = store.count_candidates(project.id, where)
+    st.caption(f"{matching:,} candidates match." if matching != 1 else "1 candidate matches.")
+
+    available = formats_for(project)
+    first = "classification" if project.kind == ProjectKind.CLASSIFICATION else "alpaca"
+    left, right = st.columns(2)
+    formats = left.multiselect(
+        "Formats",
+        list(available),
+        default=[first],
+        format_func=FORMAT_TITLES.get,
+        help="\n".join(f"- {FORMATS[key]}" for key in available),
+        key="export_formats",
+    )
+    system_prompt = ""
+    if {"openai_chat", "sharegpt"} & set(formats):
+        system_prompt = left.text_input("System prompt (optional)", key="export_system_prompt")
+    dedup = right.radio(
+        "Duplicates",
+        ["none", "exact", "near"],
+        format_func={
+            "none": "keep all",
+            "exact": "drop exact (case, spaces ignored)",
+            "near": "drop near",
+        }.get,
+        horizontal=True,
+        key="export_dedup",
+    )
+    near = 90.0
+    if dedup == "near":
+        near = right.slider("Similarity at least (rapidfuzz ratio)", 70, 100, 90, key="export_near")
+    validation = right.slider("Validation share (%)", 0, 50, 0, 5, key="export_validation")
+    seed = right.number_input("Split seed", 0, 2**31 - 1, 0, key="export_seed")
+    license_id = left.selectbox("License (for the dataset card)", LICENSES, key="export_license")
+    measure = left.checkbox(
+        "Measure diversity for the card (embeds the texts)", True, key="export_measure"
+    )
+
+    if not formats:
+        st.warning("Pick at least one format.")
+        st.stop()
+    options = ExportOptions(
+        formats=formats,
+        where=where,
+        dedup=dedup,
+        near_threshold=float(near),
+        validation_fraction=validation / 100,
+        seed=int(seed),
+        system_prompt=system_prompt,
+        license=license_id,
+    )
+
+    preview_format = next((fmt for fmt in formats if fmt in CANDIDATE_FORMATS), None)
+    if preview_format:
+        sample = store.list_candidates(project.id, where, limit=3)
+        provenance = Provenance(store, project) if preview_format == "raw" else None
+        lines = export_lines(sample, project, preview_format, system_prompt, provenance)
+        st.caption(
+            f"First records ({FORMAT_TITLES[preview_format]}), before de-duplication and split"
+        )
+        st.code("".join(lines) or "(nothing matches)", language="json", wrap_lines=True)
+
+    # The prepared files belong to this project and these exact options.
+    signature = f"{project.id}:{options.model_dump_json()}:{measure}"
+    if st.button("Prepare files", type="primary", key="export_prepare", disabled=not matching):
+        sink = MemorySink()
+        try:
+            with st.spinner("Writing the files…"):
+                diversity = embedding_diversity(store) if measure else None
+                facts = write_export(store, project, options, sink, diversity)
+            st.session_state["export_files"] = {
+                "signature": signature,
+                "files": sink.files,
+                "zip": sink.zip_bytes(),
+                "summary": facts.summary(),
+            }
+        except ExportError as error:
+            st.error(str(error))
+
+    prepared = st.session_state.get("export_files")
+    if prepared and prepared["signature"] == signature:
+        st.success(prepared["summary"])
+        slug = "".join(ch if ch.isalnum() else "-" for ch in project.name.lower()).strip("-")
+        st.download_button(
+            "Download everything (zip: data, README.md, recipe.json)",
+            prepared["zip"],
+            file_name=f"{slug}-export.zip",
+            mime="application/zip",
+            type="primary",
+            key="export_download_zip",
+            on_click="ignore",
+        )
+        files: dict[str, str] = prepared["files"]
+        columns = st.columns(3)
+        for index, (name, text) in enumerate(files.items()):
+            columns[index % 3].download_button(
+                file_label(name, text),
+                text.encode("utf-8"),
+                file_name=name,
+                mime=MIME_TYPES[name.rsplit(".", 1)[-1]],
+                key=f"export_download_{name.replace('.', '_')}",
+                on_click="ignore",
+            )
+        with st.expander("Dataset card (README.md)"):
+            st.code(files["README.md"], language="markdown", wrap_lines=True)
+        with st.expander("Recipe (recipe.json)"):
+            st.code(files["recipe.json"], language="json")
+    elif prepared:
+        st.caption("The options changed since the files were prepared: prepare them again.")

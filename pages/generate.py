@@ -1,104 +1,197 @@
-"""Generate: pick a method, see the exact prompt, preview a few candidates."""
+"""Generate: pick a method and its options, see the exact prompt, preview a few, run a job."""
 
 import streamlit as st
 
 from components.cards import candidate_card
-from components.state import get_backend, get_store, require_project
-from seedbed import runner
-from seedbed.llm import BackendError, local_backend
-from seedbed.models import GenerationParams
+from components.job_progress import jobs_section, price_editor
+from components.method_options import option_widgets, sampling_widgets
+from components.state import api_key, backend_config, get_backend, get_store, require_project
+from seedbed import job_requests, jobs, runner, worker
+from seedbed.jobs import JobSettings, JobStatus
+from seedbed.llm import BackendError, local_backend, parse_extra_params
+from seedbed.methods import METHODS
+from seedbed.models import CandidateFilter
 
 store = get_store()
 project = require_project(store)
 
 st.title("Generate")
-methods = runner.available_methods(store, project)
-if not methods:
-    st.info("Add seed tasks (for Self-Instruct) or attribute dimensions (for AttrPrompt) first.")
+unavailable = runner.unavailable_methods(store, project)
+available = [name for name in METHODS if name not in unavailable]
+for name, reason in unavailable.items():
+    st.caption(f"{METHODS[name].title} is not available here: {reason}")
+if not available:
+    st.info("No method can run on this project yet: add seed tasks or attribute dimensions.")
     st.stop()
 if st.session_state.pop("generate_next_seed", False):
     st.session_state["generate_seed"] = st.session_state.get("generate_seed", 0) + 1
 
-method = st.selectbox("Method", list(methods), format_func=methods.get, key="generate_method")
+name = st.selectbox(
+    "Method", available, format_func=lambda n: METHODS[n].title, key="generate_method"
+)
+method = METHODS[name]
+st.caption(method.description)
+options = option_widgets(method, project, key="generate")
+if params := sampling_widgets(method, key="generate"):
+    options["params"] = params
+
+config = backend_config()
+extra_problem = None
+if config.kind == "openai":
+    extra_text = st.text_input(
+        "Extra request parameters (JSON)",
+        key="generate_extra_params",
+        placeholder='{"top_k": 40, "min_p": 0.05, "repetition_penalty": 1.1}',
+        help="Sent with every request as more fields of the body (the openai client's "
+        "extra_body), e.g. vLLM's or llama.cpp's top_k, min_p, repetition_penalty.",
+    )
+    try:
+        config = config.model_copy(update={"extra_body": parse_extra_params(extra_text)})
+    except ValueError as error:
+        extra_problem = str(error)
+        st.error(f"{extra_problem} Nothing runs until it is fixed.")
+stage_backends = {}
+if config.kind == "openai" and len(method.stages) > 1:
+    with st.expander("Models by stage"):
+        st.caption(
+            "Empty: the sidebar's model. E.g. a cheap model to classify, a strong one to write."
+        )
+        for stage in method.stages:
+            model = st.text_input(
+                stage, key=f"generate_model_{name}_{stage}", placeholder=config.model
+            )
+            if model.strip():
+                stage_backends[stage] = config.model_copy(update={"model": model.strip()})
+
 left, right = st.columns(2)
 n = left.slider("Candidates in the preview", 1, 8, 3, key="generate_n")
 seed = right.number_input("Random seed", min_value=0, step=1, key="generate_seed")
-
-defaults = runner.default_params(method)
-with st.expander("Sampling parameters"):
-    a, b, c = st.columns(3)
-    params = GenerationParams(
-        temperature=a.slider("Temperature", 0.0, 2.0, defaults.temperature, 0.05),
-        top_p=b.slider("Top-p", 0.05, 1.0, defaults.top_p, 0.05),
-        max_tokens=c.number_input("Max tokens", 16, 4096, defaults.max_tokens, 16),
-        presence_penalty=defaults.presence_penalty,
-        stop=defaults.stop,
-    )
-
+settings = JobSettings(
+    method=name,
+    n=n,
+    seed=int(seed),
+    options=options,
+    backend=config,
+    stage_backends=stage_backends,
+    preview=True,
+)
 try:
-    planned = runner.plan_requests(store, project, method, n, int(seed))
+    planned, reason = runner.preview_requests(store, project, settings)
 except ValueError as error:
-    st.error(str(error))
+    planned, reason = [], str(error)
+if reason:
+    st.warning(reason)
     st.stop()
 
 st.subheader("The exact prompt")
 shown = 0
 if len(planned) > 1:
     shown = st.selectbox(
-        f"{len(planned)} requests in this preview",
+        f"The first {len(planned)} requests of this preview",
         range(len(planned)),
         format_func=lambda i: f"Request {i + 1}",
         key="generate_shown_request",
     )
 for message in planned[shown].messages:
-    st.caption(message.role)
+    st.caption(f"{message.role} · stage {planned[shown].stage}")
     st.code(message.content, language=None, wrap_lines=True)
-if project.kind == "instruction":
-    st.caption("Each new instruction is then sent on its own, at temperature 0, for its output.")
-
+if len(method.stages) > 1:
+    st.caption(
+        f"Stages: {' → '.join(method.stages)}. A later stage's prompts depend on earlier "
+        "replies; each candidate records the prompt it came from."
+    )
 try:
     st.caption(f"Backend: {get_backend().describe()}")
 except BackendError as error:
     st.warning(str(error))
 
-if st.button("Generate preview", type="primary", key="generate_run"):
-    progress = st.progress(0.0, text="Starting…")
-    try:
-        backend = get_backend()
-        if backend.name == "embedded" and not local_backend.is_loaded():
-            progress.progress(0.0, text="Loading the embedded model (about 20 s, once)…")
-        report = runner.run_generation(
-            store,
-            backend,
-            project,
-            method,
-            n,
-            params,
-            int(seed),
-            on_progress=lambda done, total, _: progress.progress(
-                done / max(total, 1), text=f"{done} of {total} requests answered"
-            ),
-        )
-    except BackendError as error:
-        progress.empty()
-        st.error(str(error))
-        st.stop()
-    st.session_state["generate_last"] = report
+if st.button("Generate preview", type="primary", key="generate_run", disabled=bool(extra_problem)):
+    bar = st.progress(0.0, text="Starting…")
+    if config.kind == "embedded" and not local_backend.is_loaded():
+        bar.progress(0.0, text="Loading the embedded model (about 20 s, once)…")
+    job_id = runner.start_job(store, project, settings)
+    runner.run_job(
+        store,
+        job_id,
+        api_key(),
+        on_progress=lambda p: bar.progress(
+            min(p.stored / p.n, 1.0), text=f"{p.stored} of {p.n} candidates"
+        ),
+    )
+    st.session_state["generate_last"] = job_id
     st.session_state["generate_next_seed"] = True
     st.rerun()
 
-report = st.session_state.get("generate_last")
-if report is not None:
-    count = len(report.candidate_ids)
-    st.subheader(f"Preview: {count} new candidate{'s' if count != 1 else ''}, stored as pending")
-    for note in report.notes:
-        st.info(note)
-    for error in report.errors:
-        st.warning(f"A request failed: {error}")
-    for candidate_id in report.candidate_ids:
-        candidate = store.get_candidate(candidate_id)
-        if candidate is not None:
-            with st.container(border=True):
-                candidate_card(candidate)
-    if report.candidate_ids:
+last = jobs.get_job(store, st.session_state.get("generate_last", 0))
+if last is not None and last.project_id == project.id:
+    made = store.list_candidates(project.id, CandidateFilter(job_ids=[last.id]), limit=100)
+    if last.status == JobStatus.FAILED:
+        st.error(last.message)
+    else:
+        count = len(made)
+        st.subheader(
+            f"Preview: {count} new candidate{'s' if count != 1 else ''}, stored as pending"
+        )
+        if last.message:
+            st.info(last.message)
+    for record in job_requests.failed_requests(store, last.id):
+        st.warning(f"A request failed: {record.error}")
+    for candidate in made:
+        with st.container(border=True):
+            candidate_card(candidate)
+    if made:
         st.page_link("pages/review.py", label="Review them", icon=":material/fact_check:")
+
+st.subheader("Run a job")
+st.caption(
+    "A job runs in the background and stores each candidate as it arrives; it survives a "
+    "restart (it resumes) and stops before passing a budget cap."
+)
+a, b, c = st.columns(3)
+batch_n = a.number_input("Candidates", 1, 100_000, 50, key="generate_batch_n")
+concurrency = b.number_input("Requests at once", 1, 64, 8, key="generate_concurrency")
+cap = c.selectbox("Budget cap", ["none", "tokens", "US dollars"], key="generate_budget_kind")
+budget: dict[str, float | int] = {}
+if cap == "tokens":
+    budget["budget_tokens"] = int(
+        st.number_input("Most tokens", 1, 10**9, 100_000, 1000, key="generate_budget_tokens")
+    )
+elif cap == "US dollars":
+    budget["budget_usd"] = float(
+        st.number_input("Most US dollars", 0.01, 10_000.0, 1.0, 0.5, key="generate_budget_usd")
+    )
+where, batching = st.columns(2, vertical_alignment="center")
+on_workers = where.checkbox(
+    "Run on workers",
+    key="generate_on_workers",
+    help="Queue the job for `python -m seedbed worker` processes (here or on other machines "
+    "with the same DATABASE_URL); they use their own OPENAI_API_KEY.",
+)
+if config.kind == "openai":
+    batch_from = batching.number_input(
+        "Batch API from this many candidates (0: never)",
+        0,
+        100_000,
+        0,
+        key="generate_batch_from",
+        help="Large jobs go through the provider's Batch API: half the price at OpenAI, "
+        "results within 24 hours. Servers without one get the requests directly.",
+    )
+    budget["batch_from"] = int(batch_from) or None
+if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
+    job_settings = settings.model_copy(
+        update={"n": int(batch_n), "concurrency": int(concurrency), "preview": False, **budget}
+    )
+    try:
+        if on_workers:
+            worker.queue_job(store, project, job_settings)
+        else:
+            job_id = runner.start_job(store, project, job_settings)
+            runner.run_in_background(store, job_id, api_key())
+    except runner.JobError as error:
+        st.error(str(error))
+    else:
+        st.rerun()
+
+jobs_section(store, project.id)
+price_editor(store)

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from components.state import get_store, require_project
+from seedbed.importers import detect_format, parse_file, seed_tasks_from
 from seedbed.seedio import (
     SEED_ROW_COLUMNS,
     dump_seed_tasks_jsonl,
-    parse_seed_tasks_jsonl,
     seed_tasks_from_rows,
     seed_tasks_to_rows,
 )
@@ -55,10 +55,15 @@ elif changed and not problems:
 left, right = st.columns(2)
 with left:
     st.subheader("Import")
-    upload = st.file_uploader("seed_tasks.jsonl", type=["jsonl", "json"], key="seeds_upload")
+    upload = st.file_uploader(
+        "seed_tasks.jsonl, or Alpaca, ShareGPT, OpenAI chat JSONL or CSV",
+        type=["jsonl", "json", "csv"],
+        key="seeds_upload",
+    )
     if upload is not None:
-        text = upload.getvalue().decode("utf-8", errors="replace")
-        imported, errors = parse_seed_tasks_jsonl(text)
+        data = upload.getvalue()
+        parsed = parse_file(data, detect_format(upload.name, data))
+        imported, errors = seed_tasks_from(parsed)
         for error in errors:
             st.warning(f"Skipped {error}")
         if imported and st.button(f"Import {len(imported)} valid tasks", key="seeds_import"):

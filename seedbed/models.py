@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -163,6 +163,11 @@ class Candidate(Strict):
     job_id: int | None = None
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
+    # Bumped by every decision: a decision states the version it saw (conflict check).
+    version: int = 0
+    # Where it came from, set by the generation engine and the method: the job
+    # request that produced it, and e.g. {"parent_id": 12, "operation": "deepen"}.
+    lineage: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def final_content(self) -> dict[str, str]:
@@ -203,12 +208,23 @@ PENDING = CandidateFilter(statuses=[CandidateStatus.PENDING])
 
 
 class Review(Strict):
+    """One row of a candidate's review history.
+
+    An "undo" row reverses the decision `undoes_id` names; that decision is then
+    marked `undone` and no longer counts. `version` is the candidate version the
+    row produced.
+    """
+
     id: int | None = None
     candidate_id: int
-    decision: Literal["accepted", "rejected"]
+    decision: Literal["accepted", "rejected", "undo"]
     edited_content: dict[str, str] | None = None
     annotator: str = Field(min_length=1)
     created_at: datetime = Field(default_factory=utcnow)
+    reason: str | None = None
+    version: int | None = None
+    undoes_id: int | None = None
+    undone: bool = False
 
 
 class GenerationParams(Strict):

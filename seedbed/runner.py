@@ -1,276 +1,242 @@
-"""Generation runs: plan the requests of a method, call a backend, store each candidate at once.
+"""Generation jobs: start one, run or resume it here or in the background, find lost ones.
 
-The same code serves the app and `python -m seedbed generate`. A candidate is
-committed the moment its reply is parsed, so a killed process loses nothing
-that was already stored.
+The same calls serve the app (a background thread per running job, see
+`run_in_background`) and the command line (`run_job` in the foreground). A job
+belongs to one process at a time: the runner claims it in the store with an
+owner id and keeps a heartbeat (seedbed/engine.py); a job whose owner died is
+"interrupted" and may be resumed by anyone.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import asyncio
+import concurrent.futures
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-from seedbed import filters
-from seedbed.llm.base import ChatBackend, ChatResult
-from seedbed.methods import attrprompt, self_instruct
-from seedbed.models import (
-    ACCEPTED,
-    Candidate,
-    GenerationParams,
-    Message,
-    Project,
-    ProjectKind,
-)
+from seedbed import jobs
+from seedbed.engine import JobEngine, ProgressCallback
+from seedbed.job_context import JobError, method_context, method_named, round_rng
+from seedbed.jobs import LIVE, Job, JobSettings, JobStatus
+from seedbed.llm import make_backend
+from seedbed.methods import METHODS
+from seedbed.methods.base import Request
+from seedbed.models import Project
+from seedbed.senders import BackendFactory
 from seedbed.store import Store
 
-METHODS = {
-    self_instruct.METHOD: "Self-Instruct",
-    attrprompt.METHOD: "AttrPrompt",
-}
-# Expected new instructions per Self-Instruct request; sizes the first stage.
-_INSTRUCTIONS_PER_REQUEST = 4
+__all__ = [
+    "JobError",
+    "is_interrupted",
+    "preview_requests",
+    "resume_interrupted",
+    "new_owner",
+    "run_claimed",
+    "run_in_background",
+    "run_job",
+    "running_here",
+    "start_job",
+    "unavailable_methods",
+]
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Jobs this process is running now (any thread), and the background threads it started.
+_live: set[int] = set()
+_threads: dict[int, threading.Thread] = {}
+_lock = threading.Lock()
 
 
-@dataclass
-class PlannedRequest:
-    messages: list[Message]
-    label: str | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
+def preview_requests(
+    store: Store, project: Project, settings: JobSettings
+) -> tuple[list[Request], str | None]:
+    """The first round a job with `settings` would plan, or ([], why it cannot run)."""
+    method = method_named(settings.method)
+    context = method_context(store, project, settings.options)
+    reason = method.unavailable(context)
+    if reason:
+        return [], reason
+    return method.plan(context, settings.n, round_rng(settings.seed, 1)), None
 
 
-@dataclass
-class RunReport:
-    candidate_ids: list[int] = field(default_factory=list)
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+def unavailable_methods(store: Store, project: Project) -> dict[str, str]:
+    """Why each method that cannot run on `project` now (with default options) cannot."""
+    context = method_context(store, project, {})
+    reasons = {name: method.unavailable(context) for name, method in METHODS.items()}
+    return {name: reason for name, reason in reasons.items() if reason}
 
 
-ProgressCallback = Callable[[int, int, str], None]
+def start_job(store: Store, project: Project, settings: JobSettings) -> int:
+    """Store a new, queued job after checking its method can run on `project`; its id."""
+    method = method_named(settings.method)
+    reason = method.unavailable(method_context(store, project, settings.options))
+    if reason:
+        raise JobError(reason)
+    return jobs.create_job(store, project.id, settings)
 
 
-def default_params(method: str) -> GenerationParams:
-    return (
-        self_instruct.DEFAULT_PARAMS
-        if method == self_instruct.METHOD
-        else attrprompt.DEFAULT_PARAMS
+def run_job(
+    store: Store,
+    job_id: int,
+    api_key: str | None = None,
+    *,
+    on_progress: ProgressCallback | None = None,
+    backend_factory: BackendFactory = make_backend,
+) -> Job:
+    """Run or resume job `job_id` in this thread until it ends; the job as it ended.
+
+    `api_key` is used for this run only and never stored. Raises JobError when
+    the job cannot run (unknown, done, or running in another live process).
+    """
+    job = jobs.get_job(store, job_id)
+    if job is None:
+        raise JobError(f"There is no job {job_id}.")
+    if job.status == JobStatus.DONE:
+        raise JobError(f"Job {job_id} is already done.")
+    owner = new_owner()
+    with _lock:
+        if job_id in _live:
+            raise JobError(f"Job {job_id} is already running in this process.")
+        claimed = jobs.claim_job(store, job_id, owner, take_over=_owner_gone(job))
+        if claimed is None:
+            raise JobError(f"Job {job_id} is running in another process; cancel it there first.")
+        _live.add(job_id)
+    return run_claimed(
+        store, claimed, owner, api_key, on_progress=on_progress, backend_factory=backend_factory
     )
 
 
-def available_methods(store: Store, project: Project) -> dict[str, str]:
-    """The methods this project can run now (AttrPrompt needs attribute dimensions)."""
-    methods = dict(METHODS)
-    if not store.list_dimensions(project.id):
-        methods.pop(attrprompt.METHOD)
-    if project.kind == ProjectKind.CLASSIFICATION:
-        methods.pop(self_instruct.METHOD)
-    return methods
+def new_owner() -> str:
+    """A run's owner id: host/pid/random, so a dead process on this host can be recognised."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
 
 
-def instruction_pool(store: Store, project_id: int) -> tuple[list[str], list[str]]:
-    """Seed instructions and accepted machine instructions (Self-Instruct's task pool)."""
-    seeds = [task.instruction for task in store.list_seed_tasks(project_id)]
-    machine = [
-        candidate.final_content.get("instruction", "")
-        for candidate in store.iter_candidates(project_id, ACCEPTED)
-        if candidate.final_content.get("instruction")
-    ]
-    return seeds, machine
-
-
-def plan_requests(
-    store: Store, project: Project, method: str, n: int, seed: int
-) -> list[PlannedRequest]:
-    """The requests a run of `n` items sends first, deterministic for a given seed."""
-    rng = random.Random(seed)
-    if method == self_instruct.METHOD:
-        seeds, machine = instruction_pool(store, project.id)
-        if not seeds:
-            raise ValueError("Self-Instruct needs at least one seed task.")
-        count = max(1, math.ceil(n / _INSTRUCTIONS_PER_REQUEST))
-        return [
-            PlannedRequest(
-                self_instruct.build_messages(
-                    self_instruct.sample_prompt_instructions(seeds, machine, rng)
-                )
-            )
-            for _ in range(count)
-        ]
-    if method == attrprompt.METHOD:
-        dimensions = store.list_dimensions(project.id)
-        labels: list[str | None] = list(project.labels) or [None]
-        item = attrprompt.item_noun(project)
-        planned = []
-        for index in range(n):
-            label = labels[index % len(labels)]
-            attributes = attrprompt.sample_attributes(dimensions, label, rng)
-            planned.append(
-                PlannedRequest(
-                    attrprompt.build_messages(item, label, attributes), label, attributes
-                )
-            )
-        return planned
-    raise ValueError(f"Unknown method '{method}'.")
-
-
-@dataclass
-class _Draft:
-    request: PlannedRequest
-    content: dict[str, str]
-    result: ChatResult
-
-
-class _Run:
-    """One generation run; stores every candidate as soon as it is complete."""
-
-    def __init__(self, store, backend, project, method, params, on_progress) -> None:
-        self.store, self.backend, self.project = store, backend, project
-        self.method, self.params = method, params
-        self.on_progress = on_progress
-        self.report = RunReport()
-        self.done, self.total = 0, 0
-        self.pool = _novelty_pool(store, project)
-        # Instructions drafted in this run but not stored yet (they wait for an answer).
-        self.drafted: set[str] = set()
-
-    def tick(self, what: str) -> None:
-        self.done += 1
-        if self.on_progress:
-            self.on_progress(self.done, self.total, what)
-
-    def fail(self, error: str) -> None:
-        self.report.failed += 1
-        self.report.errors.append(error)
-
-    def store_candidate(self, draft: _Draft, answer: ChatResult | None = None) -> None:
-        content = dict(draft.content)
-        usage = draft.result.usage.model_copy()
-        if answer is not None:
-            content["output"] = answer.text.strip()
-            usage.prompt_tokens += answer.usage.prompt_tokens
-            usage.completion_tokens += answer.usage.completion_tokens
-        main = content.get("instruction") or content.get("text", "")
-        full = "\n".join(content.values())
-        max_words = filters.MAX_WORDS if "instruction" in content else 2000
-        candidate = Candidate(
-            project_id=self.project.id,
-            content=content,
-            method=self.method,
-            label=draft.request.label,
-            attributes=draft.request.attributes,
-            prompt=draft.request.messages,
-            model=draft.result.model or self.backend.model,
-            params=self.params.model_dump(exclude={"stop"}) | {"backend": self.backend.name},
-            usage=usage,
-            checks=filters.run_checks(main, full, self.pool, max_words=max_words),
-        )
-        self.report.candidate_ids.append(self.store.add_candidate(candidate))
-        self.pool.append(main)
-
-
-def _novelty_pool(store: Store, project: Project) -> list[str]:
-    if project.kind == ProjectKind.INSTRUCTION:
-        seeds, machine = instruction_pool(store, project.id)
-        return seeds + machine
-    seeds = [i.input for task in store.list_seed_tasks(project.id) for i in task.instances]
-    accepted = store.iter_candidates(project.id, ACCEPTED)
-    return seeds + [c.final_content.get("text", "") for c in accepted]
-
-
-def run_generation(
+def run_claimed(
     store: Store,
-    backend: ChatBackend,
-    project: Project,
-    method: str,
-    n: int,
-    params: GenerationParams | None = None,
-    seed: int = 0,
+    claimed: Job,
+    owner: str,
+    api_key: str | None = None,
+    *,
     on_progress: ProgressCallback | None = None,
-) -> RunReport:
-    """Generate up to `n` candidates with `method` and store each one as pending.
+    backend_factory: BackendFactory = make_backend,
+) -> Job:
+    """Run a job `owner` has claimed (seedbed/worker.py claims its own) until it ends."""
+    job_id = claimed.id
+    with _lock:
+        _live.add(job_id)
+    try:
+        engine = JobEngine(
+            store,
+            claimed,
+            owner,
+            api_key=api_key,
+            make_backend=backend_factory,
+            on_progress=on_progress,
+        )
+        end = _run_sync(engine.run())
+        if end is not None:  # None: another process took the job over
+            engine.finish(*end)
+    except BaseException as error:
+        status, message = _why(error)
+        jobs.finish_job(store, job_id, owner, status, claimed.elapsed_seconds, message)
+        raise
+    finally:
+        with _lock:
+            _live.discard(job_id)
+    return jobs.get_job(store, job_id) or claimed
 
-    Raises BackendError when the backend cannot work at all (the candidates
-    stored before that stay stored).
+
+def _why(error: BaseException) -> tuple[JobStatus, str]:
+    """How a run that raised ends: an interruption (Ctrl-C, page rerun) cancels; an error fails."""
+    if not isinstance(error, Exception):
+        return JobStatus.CANCELLED, "Interrupted; a resume goes on from here."
+    if isinstance(error, JobError):
+        return JobStatus.FAILED, str(error)
+    return JobStatus.FAILED, f"Unexpected error: {error!r}"
+
+
+def running_here(job_id: int) -> bool:
+    """True while this process runs the job (in any thread)."""
+    with _lock:
+        return job_id in _live or (job_id in _threads and _threads[job_id].is_alive())
+
+
+def run_in_background(store: Store, job_id: int, api_key: str | None = None) -> bool:
+    """Run the job on a daemon thread of this process; False when it already runs here."""
+    with _lock:
+        for ended in [key for key, thread in _threads.items() if not thread.is_alive()]:
+            del _threads[ended]
+        if job_id in _live or job_id in _threads:
+            return False
+        thread = threading.Thread(
+            target=_run_logged, args=(store, job_id, api_key), name=f"job-{job_id}", daemon=True
+        )
+        _threads[job_id] = thread
+    thread.start()
+    return True
+
+
+def _run_logged(store: Store, job_id: int, api_key: str | None) -> None:
+    try:
+        run_job(store, job_id, api_key)
+    except JobError as error:
+        log.warning("job %s: %s", job_id, error)
+    except Exception:
+        log.exception("job %s failed", job_id)  # recorded on the job too
+
+
+def is_interrupted(job: Job) -> bool:
+    """Queued or running, yet no process works on it: it died or stopped answering.
+
+    A job queued for workers that none has claimed yet is waiting, not interrupted.
     """
-    params = params or default_params(method)
-    planned = plan_requests(store, project, method, n, seed)
-    run = _Run(store, backend, project, method, params, on_progress)
-    answers_needed = project.kind == ProjectKind.INSTRUCTION
-    run.total = len(planned) + (n if answers_needed else 0)
-    drafts: list[_Draft] = []
-
-    def first_stage(index: int, result: ChatResult) -> None:
-        run.tick("item")
-        if result.error:
-            run.fail(result.error)
-            return
-        for draft in _drafts_from(run, planned[index], result):
-            if answers_needed:
-                drafts.append(draft)
-            else:
-                run.store_candidate(draft)
-
-    backend.generate([p.messages for p in planned], params, first_stage)
-    if answers_needed:
-        if len(drafts) < n:
-            run.report.notes.append(f"The model proposed {len(drafts)} usable new items of {n}.")
-        _answer_stage(run, drafts[:n])
-    return run.report
+    if job.status not in LIVE or running_here(job.id):
+        return False
+    if job.settings.workers and job.status == JobStatus.QUEUED and job.owner is None:
+        return False
+    return job.is_interrupted() or _owner_gone(job)
 
 
-def _drafts_from(run: _Run, request: PlannedRequest, result: ChatResult) -> list[_Draft]:
-    if run.method == self_instruct.METHOD:
-        known = set(run.pool) | run.drafted
-        shown = {m.content for m in request.messages}
-        texts = [
-            text
-            for text in self_instruct.parse(result.text)
-            if text not in known and not any(text in content for content in shown)
-        ]
-        run.drafted.update(texts)
-        if not texts:
-            run.fail("The reply held no new numbered instruction.")
-        drafts = [
-            _Draft(request, {"instruction": t, "input": "", "output": ""}, _without_usage(result))
-            for t in texts
-        ]
-        if drafts:
-            drafts[0].result = result  # the request's tokens count once, so sums stay exact
-        return drafts
-    text = attrprompt.parse(result.text)
-    if not text:
-        run.fail("The reply was empty.")
-        return []
-    if run.project.kind == ProjectKind.CLASSIFICATION:
-        return [_Draft(request, {"text": text, "label": request.label or ""}, result)]
-    return [_Draft(request, {"instruction": text, "input": "", "output": ""}, result)]
+def resume_interrupted(store: Store, api_key: str | None = None) -> list[int]:
+    """Resume every interrupted job in the background (workers resume their own); the ids."""
+    return [
+        job.id
+        for job in jobs.live_jobs(store)
+        if not job.settings.workers
+        and is_interrupted(job)
+        and run_in_background(store, job.id, api_key)
+    ]
 
 
-def _without_usage(result: ChatResult) -> ChatResult:
-    return ChatResult(text=result.text, model=result.model, error=result.error)
+def _owner_gone(job: Job) -> bool:
+    """True when the job's owner was a process on this machine that no longer runs it."""
+    host, _, rest = (job.owner or "").partition("/")
+    pid_text = rest.partition("/")[0]
+    if job.status not in LIVE or host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return job.id not in _live
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
-def _answer_stage(run: _Run, drafts: list[_Draft]) -> None:
-    """Fill each new instruction's output; store each candidate as its answer arrives."""
-    run.total = run.done + len(drafts)
-    if not drafts:
-        # Nothing to answer: report the shrunken total so progress ends complete.
-        if run.on_progress:
-            run.on_progress(run.done, run.total, "answer")
-        return
-
-    def answered(index: int, result: ChatResult) -> None:
-        run.tick("answer")
-        if result.error:
-            run.fail(result.error)
-        elif not result.text.strip():
-            run.fail("The reply was empty.")
-        else:
-            run.store_candidate(drafts[index], result)
-
-    requests = [self_instruct.build_response_messages(d.content["instruction"]) for d in drafts]
-    # Outputs at temperature 0, as Self-Instruct generates its instances.
-    answer_params = GenerationParams(temperature=0.0, max_tokens=run.params.max_tokens)
-    run.backend.generate(requests, answer_params, answered)
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` from synchronous code, on a worker thread if this one has a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -49,8 +49,10 @@ def parse_seed_tasks_jsonl(text: str) -> tuple[list[SeedTask], list[LineError]]:
     """
     tasks: list[SeedTask] = []
     errors: list[LineError] = []
-    # A BOM (Windows editors add one) would make the first line invalid JSON.
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+    # A BOM (Windows editors add one) would make the first line invalid JSON; and
+    # split on "\n" only, since splitlines() also breaks at U+2028 inside a JSON string.
+    lines = text.removeprefix("\ufeff").split("\n")
+    for number, line in enumerate((line.removesuffix("\r") for line in lines), start=1):
         if not line.strip():
             continue
         try:

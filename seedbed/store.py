@@ -21,7 +21,6 @@ from sqlalchemy.sql import Select
 
 from seedbed import schema as t
 from seedbed.models import (
-    PENDING,
     AttributeDimension,
     Candidate,
     CandidateFilter,
@@ -32,10 +31,24 @@ from seedbed.models import (
 )
 
 DEFAULT_DB_PATH = Path("data") / "seedbed.db"
+SORT_COLUMNS = ("id", "created_at", "reviewed_at", "status", "method", "label")
 
 
 class StoreError(Exception):
     """A write the store refused, with a message meant for the user."""
+
+
+class ReviewConflict(StoreError):
+    """A decision on a candidate that changed after the annotator opened it."""
+
+    def __init__(self, candidate_id: int, status: str, by: str | None, at: datetime | None):
+        self.candidate_id, self.status, self.by, self.at = candidate_id, status, by, at
+        when = f" at {_aware(at):%H:%M:%S} UTC" if at else ""
+        who = f" by {by}" if by else ""
+        super().__init__(
+            f"Candidate {candidate_id} changed after you opened it (now {status}{who}{when}). "
+            "Your decision was not saved."
+        )
 
 
 def database_url(path: Path | None = None) -> str:
@@ -222,10 +235,17 @@ class Store:
         limit: int = 50,
         offset: int = 0,
         newest_first: bool = False,
+        sort_by: str = "id",
     ) -> list[Candidate]:
-        """One page of matching candidates, oldest first unless `newest_first`."""
-        order = t.candidates.c.id.desc() if newest_first else t.candidates.c.id
-        query = _candidates_query(project_id, where).order_by(order)
+        """One page of matching candidates by `sort_by` (one of SORT_COLUMNS, then id).
+
+        Ascending (oldest first) unless `newest_first`, which reverses the order.
+        """
+        if sort_by not in SORT_COLUMNS:
+            raise ValueError(f"Cannot sort candidates by '{sort_by}'.")
+        columns = [t.candidates.c[sort_by], t.candidates.c.id]
+        order = [column.desc() if newest_first else column for column in columns]
+        query = _candidates_query(project_id, where).order_by(*order)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).all()
         return [_candidate(row) for row in rows]
@@ -254,37 +274,36 @@ class Store:
             yield from (_candidate(row) for row in rows)
             last_id = rows[-1].id
 
-    def next_pending(self, project_id: int, after_id: int = 0) -> Candidate | None:
-        """The oldest pending candidate with an id above `after_id` (skip support)."""
-        query = (
-            _candidates_query(project_id, PENDING)
-            .where(t.candidates.c.id > after_id)
-            .order_by(t.candidates.c.id)
-            .limit(1)
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return _candidate(row) if row else None
-
     # -- reviews --------------------------------------------------------
-    def record_review(self, review: Review) -> int:
-        """Store a human decision and update the candidate, in one transaction."""
+    def record_review(self, review: Review, expected_version: int | None = None) -> int:
+        """Store a human decision and update the candidate, in one transaction.
+
+        `expected_version` is the candidate version the annotator saw: if another
+        decision changed the candidate since, nothing is written and ReviewConflict
+        says what happened. A decision also frees the candidate's queue claim.
+        """
+        if review.decision == "undo":
+            raise StoreError("Undo goes through seedbed.curation.undo_last.")
+        c = t.candidates.c
         values: dict[str, Any] = {
             "status": review.decision,
             "reviewed_by": review.annotator,
             "reviewed_at": review.created_at,
+            "version": c.version + 1,
         }
         if review.edited_content is not None:
             values["edited_content"] = review.edited_content
+        query = update(t.candidates).where(c.id == review.candidate_id)
+        if expected_version is not None:
+            query = query.where(c.version == expected_version)
         with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(t.candidates).where(t.candidates.c.id == review.candidate_id).values(values)
-            ).rowcount
-            if not changed:
-                raise StoreError(f"Candidate {review.candidate_id} no longer exists.")
-            result = conn.execute(
-                insert(t.reviews).values(**review.model_dump(exclude={"id"}, mode="python"))
-            )
+            version = conn.execute(query.values(values).returning(c.version)).scalar()
+            if version is None:
+                raise refused_decision(conn, review.candidate_id)
+            row = review.model_dump(exclude={"id"}, mode="python") | {"version": version}
+            result = conn.execute(insert(t.reviews).values(**row))
+            claims = t.review_claims.c
+            conn.execute(delete(t.review_claims).where(claims.candidate_id == review.candidate_id))
         return int(result.inserted_primary_key[0])
 
     def list_reviews(self, candidate_id: int) -> list[Review]:
@@ -322,6 +341,21 @@ class Store:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(t.embeddings), rows)
+
+
+def refused_decision(conn: Any, candidate_id: int) -> StoreError:
+    """Why a versioned write to a candidate changed nothing: a conflict, or it is gone."""
+    c = t.candidates.c
+    query = select(c.status, c.reviewed_by, c.reviewed_at).where(c.id == candidate_id)
+    row = conn.execute(query).first()
+    if row is None:
+        return StoreError(f"Candidate {candidate_id} no longer exists.")
+    return ReviewConflict(candidate_id, row.status, row.reviewed_by, row.reviewed_at)
+
+
+def select_candidates(project_id: int, where: CandidateFilter | None = None) -> Select:
+    """SELECT of a project's candidates narrowed by `where`, for core modules to build on."""
+    return _candidates_query(project_id, where)
 
 
 def _candidates_query(project_id: int, where: CandidateFilter | None) -> Select:

@@ -8,9 +8,11 @@ mapping are exercised end to end. In-process use::
 
 As a separate process (for kill-mid-run tests)::
 
-    python -m tests.fake_openai_server --port 0 --delay 0.5
+    python -m tests.fake_openai_server --port 0 --delay 0.5 --log requests.jsonl
 
-prints the base URL on the first stdout line and serves until killed.
+prints the base URL on the first stdout line and serves until killed; `--log`
+appends every chat request it answers (directly or in a batch) as a JSON line.
+The Batch API (/v1/files, /v1/batches) is in tests/fake_batches.py.
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any, Literal, Self
+
+from tests.fake_batches import FakeBatchAPI
 
 ChatMessages = list[dict[str, Any]]
 ReplyFn = Callable[[ChatMessages], str | None]
 DelayFn = Callable[[ChatMessages], float]
 StatusFn = Callable[[ChatMessages], int | None]
+# A way to misbehave: an HTTP error status, "malformed" (a 200 whose body is not
+# JSON), "drop" (close the connection without answering), or None (behave).
+Fault = int | Literal["malformed", "drop"] | None
+FaultFn = Callable[[ChatMessages], Fault]
 
 DEFAULT_MODELS = ("fake-model",)
 _task_counter = itertools.count(1)
@@ -67,14 +75,17 @@ class FakeOpenAIServer:
     Behaviour, checked in this order for each chat request:
     `api_key` (401 if the bearer token differs; None accepts anything),
     `models` (404 model_not_found for other names; None accepts any model),
-    `delay` / `delay_for(messages)` seconds of sleep, `statuses` (a script of
-    error codes returned first, one per request), `status_for(messages)` (an
-    error code for matching requests), then the reply: the next of `replies`,
-    else `reply(messages)`. A reply of None yields a completion with no choices.
+    `delay` / `delay_for(messages)` seconds of sleep, `faults` (a script of
+    misbehaviours, one per request: an error status, "malformed" or "drop"),
+    `fault_for(messages)` (a misbehaviour for matching requests), `statuses` (a
+    script of error codes, one per request), `status_for(messages)` (an error
+    code for matching requests), then the reply: the next of `replies`, else
+    `reply(messages)`. A reply of None yields a completion with no choices.
 
-    Error replies carry `retry-after: 0` plus `retry-after-ms` (the openai client
-    ignores a zero `retry-after` and would back off ~0.5 s; the ms header keeps
-    retry tests fast). Pass `retry_after_ms=None` to leave it out.
+    Error replies carry `retry-after: <retry_after>` (default 0) plus
+    `retry-after-ms` (the openai client ignores a zero `retry-after` and would
+    back off ~0.5 s; the ms header keeps retry tests fast). Pass
+    `retry_after_ms=None` to leave it out.
     """
 
     def __init__(
@@ -88,11 +99,17 @@ class FakeOpenAIServer:
         delay_for: DelayFn | None = None,
         statuses: Iterable[int] = (),
         status_for: StatusFn | None = None,
+        faults: Iterable[Fault] = (),
+        fault_for: FaultFn | None = None,
+        retry_after: float = 0,
         reply_model: str | None = None,
         include_usage: bool = True,
         retry_after_ms: int | None = 10,
         host: str = "127.0.0.1",
         port: int = 0,
+        batch_api: bool = True,
+        batch_seconds: float = 0.0,
+        log_path: str | None = None,
     ) -> None:
         self.reply = reply
         self.replies: deque[str | None] = deque(replies)
@@ -102,6 +119,9 @@ class FakeOpenAIServer:
         self.delay_for = delay_for
         self.statuses: deque[int] = deque(statuses)
         self.status_for = status_for
+        self.faults: deque[Fault] = deque(faults)
+        self.fault_for = fault_for
+        self.retry_after = retry_after
         self.reply_model = reply_model
         self.include_usage = include_usage
         self.retry_after_ms = retry_after_ms
@@ -111,6 +131,9 @@ class FakeOpenAIServer:
         self._in_flight = 0
         self._max_in_flight = 0
         self._ids = itertools.count(1)
+        # The Batch API; None answers 404 like vLLM, Ollama and llama.cpp do.
+        self.batch_api = FakeBatchAPI(self, seconds=batch_seconds) if batch_api else None
+        self._log = open(log_path, "a", buffering=1) if log_path else None  # noqa: SIM115
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fake = self
         self._thread: threading.Thread | None = None
@@ -139,6 +162,8 @@ class FakeOpenAIServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
         self._httpd.server_close()
+        if self._log is not None:
+            self._log.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -170,6 +195,24 @@ class FakeOpenAIServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
+            if self._log is not None and request.path.rstrip("/").endswith("/chat/completions"):
+                self._log.write(json.dumps({"via": request.method, "body": request.body}) + "\n")
+
+    def _record_batch_line(self, body: dict[str, Any]) -> None:
+        self._record(RecordedRequest("BATCH", "/v1/chat/completions", {}, body))
+
+    def _answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A batch line's reply as (status, JSON), by the same rules as a direct request."""
+        model, messages = str(body.get("model", "")), list(body.get("messages", []))
+        if self.models is not None and model not in self.models:
+            message = f"The model `{model}` does not exist or you do not have access to it."
+            return 404, _error_body(404, message, "model_not_found", "invalid_request_error")
+        fault = self._next_fault(messages)
+        if fault is not None:
+            status = fault if isinstance(fault, int) else 500
+            message, code, kind = _STATUS_ERRORS.get(status, ("Fake error.", None, "server_error"))
+            return status, _error_body(status, message, code, kind)
+        return 200, self._completion(model, messages, self._next_reply(messages))
 
     def _enter(self) -> None:
         with self._lock:
@@ -184,7 +227,13 @@ class FakeOpenAIServer:
         if seconds > 0:
             self._stopping.wait(seconds)
 
-    def _next_status(self, messages: ChatMessages) -> int | None:
+    def _next_fault(self, messages: ChatMessages) -> Fault:
+        with self._lock:
+            if self.faults:
+                return self.faults.popleft()
+        fault = self.fault_for(messages) if self.fault_for else None
+        if fault is not None:
+            return fault
         with self._lock:
             if self.statuses:
                 return self.statuses.popleft()
@@ -261,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.fake._record(RecordedRequest("GET", self.path, dict(self.headers), None))
+        if self._batch_api("GET", b""):
+            return
         if self.path.rstrip("/") != "/v1/models":
             self._send_error(404, "Unknown path.", "unknown_url", "invalid_request_error")
         elif self._authorized():
@@ -269,6 +320,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self._batch_api("POST", raw):
+            return
         body = json.loads(raw or b"{}")
         self.fake._record(RecordedRequest("POST", self.path, dict(self.headers), body))
         if self.path.rstrip("/") != "/v1/chat/completions":
@@ -290,12 +343,36 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(404, message, "model_not_found", "invalid_request_error")
             return
         fake._sleep(fake.delay + (fake.delay_for(messages) if fake.delay_for else 0.0))
-        status = fake._next_status(messages)
-        if status is not None and status >= 400:
-            message, code, kind = _STATUS_ERRORS.get(status, ("Fake error.", None, "server_error"))
-            self._send_error(status, message, code, kind)
+        fault = fake._next_fault(messages)
+        if fault == "drop":
+            self.close_connection = True  # no reply at all: the client sees a closed socket
+            return
+        if fault == "malformed":
+            self._send_raw(200, b'{"id": "chatcmpl-broken", "choices": [{"index": 0, "mess')
+            return
+        if isinstance(fault, int) and fault >= 400:
+            message, code, kind = _STATUS_ERRORS.get(fault, ("Fake error.", None, "server_error"))
+            self._send_error(fault, message, code, kind)
             return
         self._send_json(200, fake._completion(model, messages, fake._next_reply(messages)))
+
+    def _batch_api(self, method: str, raw: bytes) -> bool:
+        """Answer a files or batches request; False when the path is not one."""
+        api = self.fake.batch_api
+        if api is None or not self.path.startswith(("/v1/files", "/v1/batches")):
+            return False
+        if method == "POST":
+            self.fake._record(RecordedRequest("POST", self.path, dict(self.headers), None))
+        if not self._authorized():
+            return True
+        reply = api.handle(method, self.path, self.headers, raw)
+        if reply is None:
+            self._send_error(404, "Unknown path.", "unknown_url", "invalid_request_error")
+        elif isinstance(reply[1], bytes):
+            self._send_raw(*reply)
+        else:
+            self._send_json(*reply)
+        return True
 
     def _authorized(self) -> bool:
         expected = self.fake.api_key
@@ -309,13 +386,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(self, status: int, message: str, code: str | None, kind: str) -> None:
         headers = {}
         if status == 429 or status >= 500:
-            headers["retry-after"] = "0"
+            headers["retry-after"] = f"{self.fake.retry_after:g}"
             if self.fake.retry_after_ms is not None:
                 headers["retry-after-ms"] = str(self.fake.retry_after_ms)
         self._send_json(status, _error_body(status, message, code, kind), headers)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+        self._send_raw(status, json.dumps(body).encode(), headers)
+
+    def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -336,9 +415,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--api-key", default=None, help="required bearer token (default: none)")
     parser.add_argument("--model", action="append", help="known model (repeat); default: any")
+    parser.add_argument("--log", help="append each chat request answered to this JSONL file")
+    parser.add_argument("--no-batch-api", action="store_true", help="answer 404 on /v1/batches")
+    parser.add_argument("--batch-seconds", type=float, default=0.0, help="a batch's run time")
     args = parser.parse_args(argv)
     server = FakeOpenAIServer(
-        api_key=args.api_key, models=args.model, delay=args.delay, host=args.host, port=args.port
+        api_key=args.api_key,
+        models=args.model,
+        delay=args.delay,
+        host=args.host,
+        port=args.port,
+        batch_api=not args.no_batch_api,
+        batch_seconds=args.batch_seconds,
+        log_path=args.log,
     )
     print(server.base_url, flush=True)
     try:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from seedbed.llm.base import BackendError, ChatBackend, ChatResult
 from seedbed.models import Strict
 
-__all__ = ["BackendConfig", "BackendError", "ChatBackend", "ChatResult", "make_backend"]
+__all__ = [
+    "BackendConfig",
+    "BackendError",
+    "ChatBackend",
+    "ChatResult",
+    "make_backend",
+    "parse_extra_params",
+]
+
+# Request fields Seedbed sets itself; extra parameters may not override them.
+RESERVED_PARAMS = frozenset(
+    {"model", "messages", "temperature", "top_p", "max_tokens", "presence_penalty", "stop"}
+    | {"stream", "n"}
+)
 
 
 class BackendConfig(Strict):
@@ -18,6 +34,14 @@ class BackendConfig(Strict):
     kind: Literal["embedded", "openai"] = "embedded"
     model: str = ""
     base_url: str = ""
+    # More fields for each chat request, sent as the openai client's `extra_body`
+    # (e.g. vLLM's top_k, min_p, repetition_penalty). Not for secrets: it is stored.
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("extra_body")
+    @classmethod
+    def _no_reserved_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _without_reserved(value)
 
     @classmethod
     def from_env(cls) -> BackendConfig:
@@ -42,5 +66,29 @@ def make_backend(config: BackendConfig, api_key: str | None = None) -> ChatBacke
     if not config.model.strip():
         raise BackendError("Enter a model name for the OpenAI-compatible backend.")
     return OpenAIBackend(
-        model=config.model.strip(), api_key=api_key or None, base_url=config.base_url or None
+        model=config.model.strip(),
+        api_key=api_key or None,
+        base_url=config.base_url or None,
+        extra_body=config.extra_body,
     )
+
+
+def parse_extra_params(text: str) -> dict[str, Any]:
+    """The extra request parameters typed as a JSON object; ValueError says what is wrong."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"Extra parameters are not valid JSON: {error}.") from None
+    if not isinstance(value, dict):
+        raise ValueError('Extra parameters must be a JSON object, e.g. {"top_k": 40}.')
+    return _without_reserved(value)
+
+
+def _without_reserved(value: dict[str, Any]) -> dict[str, Any]:
+    clash = sorted(RESERVED_PARAMS & value.keys())
+    if clash:
+        names = ", ".join(clash)
+        raise ValueError(f"{names} cannot be an extra parameter: Seedbed sets it itself.")
+    return value

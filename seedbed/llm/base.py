@@ -24,6 +24,7 @@ class ChatResult:
     model: str = ""
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    price_factor: float = 1.0  # of the model's price: 0.5 for a Batch API reply
 
 
 ResultCallback = Callable[[int, ChatResult], None]

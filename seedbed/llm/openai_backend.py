@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
 from seedbed.llm.base import BackendError, ChatResult, ResultCallback
@@ -42,12 +44,14 @@ class OpenAIBackend:
         concurrency: int = 8,
         timeout: float = 60.0,
         max_retries: int = 3,
+        extra_body: dict[str, Any] | None = None,
     ) -> None:
         """Configure the backend; no network traffic happens here.
 
         `api_key` defaults to $OPENAI_API_KEY and `base_url` to $OPENAI_BASE_URL
         (unset means OpenAI itself). A custom `base_url` without a key gets a
-        placeholder key, because local servers usually need none.
+        placeholder key, because local servers usually need none. `extra_body`
+        adds fields to every chat request (e.g. vLLM's top_k or min_p).
         """
         if not model.strip():
             raise BackendError("No model name was given. Enter the model to use in the sidebar.")
@@ -59,6 +63,7 @@ class OpenAIBackend:
         self.concurrency = concurrency
         self.timeout = timeout
         self.max_retries = max_retries
+        self.extra_body = dict(extra_body or {})
         self._api_key = SecretStr(self._resolve_key(api_key))
 
     def _resolve_key(self, api_key: str | None) -> str:
@@ -107,6 +112,64 @@ class OpenAIBackend:
         if not requests:
             return []
         return _run_sync(self._generate_async(requests, params, on_result))
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[Callable[..., Awaitable[ChatResult]]]:
+        """One client for many single requests: `await send(messages, params)`.
+
+        For callers that run their own event loop and queue (the job engine);
+        `send` raises BackendError like `generate` and returns other failures
+        as results with `error` set.
+        """
+        client = self._make_client()
+        try:
+
+            async def send(messages: Sequence[Message], params: GenerationParams) -> ChatResult:
+                return await self._complete(client, messages, params)
+
+            yield send
+        finally:
+            await client.close()
+
+    @asynccontextmanager
+    async def client(self) -> AsyncIterator[AsyncOpenAI]:
+        """An async client for this server, closed on exit (the Batch API uses it)."""
+        client = self._make_client()
+        try:
+            yield client
+        finally:
+            await client.close()
+
+    def chat_body(self, messages: Sequence[Message], params: GenerationParams) -> dict[str, Any]:
+        """The JSON body of one chat request, extra parameters included."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "presence_penalty": params.presence_penalty,
+        }
+        if params.stop:  # some servers reject an empty stop list
+            body["stop"] = params.stop
+        return body | self.extra_body
+
+    def read_completion(self, body: dict[str, Any]) -> ChatResult:
+        """The ChatResult of a chat completion given as JSON (a Batch API output line)."""
+        try:
+            response = ChatCompletion.model_validate(body)
+        except ValueError as exc:
+            error = f"The reply was not a chat completion ({exc})."
+            return ChatResult(model=self.model, error=self._scrub(error))
+        return self._to_result(response)
+
+    def failure(self, exc: openai.OpenAIError) -> BackendError:
+        """`exc` as a BackendError for the user, without the key."""
+        return self._fatal_error(exc) or BackendError(self.scrub(self._request_error(exc)))
+
+    def scrub(self, text: str) -> str:
+        """`text` with the API key removed, safe to show and store."""
+        return self._scrub(text)
 
     def list_models(self) -> list[str]:
         """The model ids the server offers, sorted; raises BackendError on any failure."""
@@ -161,23 +224,18 @@ class OpenAIBackend:
         self, client: AsyncOpenAI, messages: Sequence[Message], params: GenerationParams
     ) -> ChatResult:
         """One chat request; fatal errors raise, everything else becomes `error`."""
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
-            "presence_penalty": params.presence_penalty,
-        }
-        if params.stop:  # some servers reject an empty stop list
-            kwargs["stop"] = params.stop
+        kwargs = self.chat_body(messages, params)
+        extra = {name: kwargs.pop(name) for name in self.extra_body}
         try:
-            response = await client.chat.completions.create(**kwargs)
+            response = await client.chat.completions.create(**kwargs, extra_body=extra or None)
         except openai.OpenAIError as exc:
             fatal = self._fatal_error(exc)
             if fatal is not None:
                 raise fatal from None
             return ChatResult(model=self.model, error=self._scrub(self._request_error(exc)))
+        except ValueError as exc:  # a 200 whose body is not JSON (JSONDecodeError)
+            error = f"The server's reply was not valid JSON ({exc})."
+            return ChatResult(model=self.model, error=self._scrub(error))
         return self._to_result(response)
 
     def _to_result(self, response: Any) -> ChatResult:
@@ -225,9 +283,7 @@ class OpenAIBackend:
                 f"The account behind this API key has no quota left on {where} "
                 "(HTTP 429 insufficient_quota). Check billing or use another key."
             )
-        if isinstance(exc, openai.APIConnectionError) and not isinstance(
-            exc, openai.APITimeoutError
-        ):
+        if isinstance(exc, openai.APIConnectionError) and _never_connected(exc):
             cause = f" ({exc.__cause__})" if exc.__cause__ else ""
             return BackendError(
                 self._scrub(
@@ -241,6 +297,8 @@ class OpenAIBackend:
         retries = f"after {self.max_retries} retries" if self.max_retries else "without retrying"
         if isinstance(exc, openai.APITimeoutError):
             return f"Timed out: no reply within {self.timeout:g} s ({retries})."
+        if isinstance(exc, openai.APIConnectionError):
+            return f"The connection broke before a reply ({retries}): {exc.__cause__ or exc}"
         if isinstance(exc, openai.RateLimitError):
             return f"Rate limited (HTTP 429) {retries}: {exc.message}"
         if isinstance(exc, openai.APIStatusError):
@@ -270,6 +328,16 @@ async def _collect(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     return [result for result in results if result is not None]
+
+
+def _never_connected(exc: openai.APIConnectionError) -> bool:
+    """True when the server could not be reached at all (refused, unknown host).
+
+    A connection the server dropped mid-request fails only that request.
+    """
+    if isinstance(exc, openai.APITimeoutError):
+        return False
+    return exc.__cause__ is None or type(exc.__cause__).__name__ == "ConnectError"
 
 
 def _run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -1,4 +1,4 @@
-"""Generation methods: each module is a pure pair, build messages and parse the reply.
+"""Generation methods, pure: each plans chat requests and reads replies (see base.py).
 
 Templates live in `templates/` and render in Jinja2's sandbox, so a template a
 user edits cannot reach Python internals.
@@ -38,3 +38,27 @@ def render(template_name: str, **context: Any) -> str:
 def user_message(template_name: str, **context: Any) -> list[Message]:
     # Stripped: a template's trailing newline is noise at the end of a chat message.
     return [Message(role="user", content=render(template_name, **context).strip())]
+
+
+# The registry, in the order the UI lists the methods. Imported last: the method
+# modules import `user_message` from this package.
+from seedbed.methods.attrprompt import AttrPrompt  # noqa: E402
+from seedbed.methods.base import Method  # noqa: E402
+from seedbed.methods.chataug import ChatAug  # noqa: E402
+from seedbed.methods.class_conditional import ClassConditional  # noqa: E402
+from seedbed.methods.evol_instruct import EvolInstruct  # noqa: E402
+from seedbed.methods.self_instruct import SelfInstruct  # noqa: E402
+
+METHODS: dict[str, Method] = {
+    method.name: method
+    for method in (SelfInstruct(), AttrPrompt(), ClassConditional(), ChatAug(), EvolInstruct())
+}
+
+
+def get_method(name: str) -> Method:
+    """The method registered as `name`; raises ValueError naming the known ones."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        known = ", ".join(METHODS)
+        raise ValueError(f"Unknown method '{name}'. Known methods: {known}.") from None

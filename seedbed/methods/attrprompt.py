@@ -1,35 +1,67 @@
 """AttrPrompt (Yu et al., 2023): prompts that name a sampled value for each attribute.
 
-Attributes such as length, style, subtopic and location are sampled per
-request (randomly, with the user's weights), so the data varies along axes the
-user chose instead of the model's favourite defaults.
+Attributes such as length, style, subtopic and location vary the data along axes
+the user chose instead of the model's favourite defaults. A value can belong to
+one label only (a subtopic). Three ways to pick the values of a request:
+
+- "random" (the paper's): one value per dimension, drawn with the user's weights;
+  labels take turns.
+- "grid": the full product of values (and labels), in a shuffled order, so a run
+  as long as the grid meets every combination once.
+- "coverage": favour what the accepted data lacks. Each request draws a handful
+  of weighted random combinations (label included) and keeps the one with the
+  fewest accepted examples: first of that exact combination, then of its label,
+  then of its single values. Requests planned earlier in the run count too.
+
+The prompt lists the chosen attributes as numbered requirements. For instruction
+projects the written item is an instruction, checked like Self-Instruct's and
+then answered (stage "answer").
 """
 
 from __future__ import annotations
 
 import math
 import random
-import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
+from pydantic import Field
+
+from seedbed import filters
 from seedbed.methods import user_message
-from seedbed.models import AttributeDimension, GenerationParams, Message, Project, ProjectKind
+from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
+from seedbed.methods.common import (
+    ANSWER_PARAMS,
+    InstructionFilterOptions,
+    answer_outcome,
+    answer_request,
+    check_dicts,
+    check_options,
+    instruction_checks,
+    item_noun,
+    project_labels,
+    strip_preamble,
+    unknown_labels,
+)
+from seedbed.models import AttributeDimension, GenerationParams, Message, ProjectKind
 
 METHOD = "attrprompt"
 DEFAULT_PARAMS = GenerationParams(temperature=1.0, top_p=0.95, max_tokens=300)
-
-_PREAMBLE = re.compile(
-    r"^(sure|certainly|of course|okay|ok|here(?:'s| is| are))\b[^\n]*:\s*(?:\n|$)", re.IGNORECASE
-)
+Combination = tuple[str | None, dict[str, str]]
 
 
-def item_noun(project: Project) -> str:
-    """What one generated item is called in the prompt."""
-    if project.item_name:
-        return project.item_name
-    if project.kind == ProjectKind.CLASSIFICATION:
-        return "text"
-    return "task instruction for an AI assistant"
+class AttrPromptOptions(InstructionFilterOptions):
+    stage_params = {"item": DEFAULT_PARAMS, "answer": ANSWER_PARAMS}
+    sampling: Literal["random", "grid", "coverage"] = Field(
+        "random",
+        description="random: per dimension, with the weights; grid: every combination once; "
+        "coverage: favour what the accepted data lacks",
+    )
+    labels: list[str] = Field(default_factory=list, description="Only these labels (empty: all)")
+    coverage_draws: int = Field(
+        16, ge=1, le=1000, description="Coverage: random combinations compared for each pick"
+    )
 
 
 def sample_attributes(
@@ -54,6 +86,91 @@ def combination_count(dimensions: Sequence[AttributeDimension], labels: Sequence
     return total
 
 
+def random_combinations(
+    dimensions: Sequence[AttributeDimension],
+    labels: Sequence[str | None],
+    n: int,
+    rng: random.Random,
+) -> list[Combination]:
+    """The paper's sampling: labels in turn, each dimension's value drawn with its weights."""
+    return [
+        (label, sample_attributes(dimensions, label, rng))
+        for label in (labels[i % len(labels)] for i in range(n))
+    ]
+
+
+def grid_combinations(
+    dimensions: Sequence[AttributeDimension],
+    labels: Sequence[str | None],
+    n: int,
+    rng: random.Random,
+) -> list[Combination]:
+    """`n` combinations of the full grid in a shuffled order, each once per pass."""
+    blocks = []
+    for label in labels:
+        axes = [(d.name, d.values_for(label)) for d in dimensions if d.values_for(label)]
+        if axes:
+            blocks.append((label, axes, math.prod(len(values) for _, values in axes)))
+    total = sum(size for *_, size in blocks)
+    picks: list[Combination] = []
+    while total and len(picks) < n:
+        # rng.sample on a range needs no list, so a grid of millions costs nothing.
+        for index in rng.sample(range(total), min(total, n - len(picks))):
+            picks.append(_grid_item(blocks, index))
+    return picks
+
+
+def _grid_item(blocks: list, index: int) -> Combination:
+    for label, axes, size in blocks:
+        if index < size:
+            chosen = {}
+            for name, values in reversed(axes):
+                index, position = divmod(index, len(values))
+                chosen[name] = values[position].value
+            return label, {name: chosen[name] for name, _ in axes}
+        index -= size
+    raise IndexError(index)
+
+
+def coverage_combinations(
+    dimensions: Sequence[AttributeDimension],
+    labels: Sequence[str | None],
+    n: int,
+    rng: random.Random,
+    accepted: Iterable[Combination],
+    draws: int = 16,
+) -> list[Combination]:
+    """`n` combinations steered towards those with the fewest accepted examples."""
+    exact: Counter = Counter()
+    per_label: Counter = Counter()
+    single: Counter = Counter()
+
+    def count(label: str | None, attributes: dict[str, str]) -> None:
+        exact[label, frozenset(attributes.items())] += 1
+        per_label[label] += 1
+        single.update((label, name, value) for name, value in attributes.items())
+
+    for label, attributes in accepted:
+        count(label, attributes)
+    picks: list[Combination] = []
+    for _ in range(n):
+        options = [
+            (label, sample_attributes(dimensions, label, rng))
+            for label in (rng.choice(labels) for _ in range(draws))
+        ]
+        label, attributes = min(
+            options,
+            key=lambda o: (
+                exact[o[0], frozenset(o[1].items())],
+                per_label[o[0]],
+                sum(single[o[0], name, value] for name, value in o[1].items()),
+            ),
+        )
+        count(label, attributes)
+        picks.append((label, attributes))
+    return picks
+
+
 def build_messages(item: str, label: str | None, attributes: dict[str, str]) -> list[Message]:
     """A request for one item with `attributes` listed as numbered requirements."""
     return user_message("attrprompt", item=item, label=label, attributes=attributes)
@@ -61,7 +178,103 @@ def build_messages(item: str, label: str | None, attributes: dict[str, str]) -> 
 
 def parse(reply: str) -> str:
     """The generated item without a chatty preamble or wrapping quotes ('' if nothing)."""
-    text = _PREAMBLE.sub("", reply.strip(), count=1).strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1].strip()
-    return text
+    return strip_preamble(reply)
+
+
+def item_request(key: str, messages: list[Message], params: GenerationParams, label, attributes):
+    return Request(
+        key=key,
+        stage="item",
+        messages=messages,
+        params=params,
+        context={"label": label, "attributes": attributes},
+    )
+
+
+def read_item(
+    context: MethodContext, request: Request, reply: str, options: InstructionFilterOptions
+) -> Outcome:
+    """An "item" reply: a labelled text, or a new instruction to check and then answer."""
+    text = parse(reply)
+    if not text:
+        return Outcome(error="The reply was empty.")
+    label = request.context.get("label")
+    attributes = request.context.get("attributes", {})
+    if context.project.kind == ProjectKind.CLASSIFICATION:
+        content = {"text": text, "label": label or ""}
+        checks = [filters.refusal_check(text)]
+        return Outcome(
+            drafts=[Draft(content=content, label=label, attributes=attributes, checks=checks)]
+        )
+    checks = instruction_checks(text, context, options) + [filters.refusal_check(text)]
+    if not all(check.passed for check in checks):
+        content = {"instruction": text, "input": "", "output": ""}
+        draft = Draft(content=content, label=label, attributes=attributes, checks=checks)
+        return Outcome(drafts=[draft])
+    context.novelty.add(text)
+    answer = answer_request(
+        f"{request.key}/answer",
+        text,
+        "",
+        options.params["answer"],
+        checks=check_dicts(checks),
+        label=label,
+        attributes=attributes,
+        pool_text=text,
+    )
+    return Outcome(follow_ups=[answer])
+
+
+def read_answer(request: Request, reply: str) -> Outcome:
+    context = request.context
+    return answer_outcome(
+        request, reply, label=context.get("label"), attributes=context.get("attributes", {})
+    )
+
+
+class AttrPrompt(Method):
+    name = METHOD
+    title = "AttrPrompt"
+    description = "Attributed prompts: sampled values of your dimensions (Yu et al.)"
+    stages = ("item", "answer")
+    Options = AttrPromptOptions
+
+    def unavailable(self, context: MethodContext) -> str | None:
+        if not any(d.values or d.per_label for d in context.dimensions):
+            return "AttrPrompt needs attribute dimensions with values (Attributes page)."
+        problem = check_options(AttrPromptOptions, context)
+        if problem is None:
+            wanted = AttrPromptOptions.parse(context.options).labels
+            problem = unknown_labels(context.project, wanted)
+        return problem
+
+    def plan(self, context: MethodContext, n: int, rng: random.Random) -> list[Request]:
+        options = AttrPromptOptions.parse(context.options)
+        labels = project_labels(context.project, options.labels)
+        dimensions = context.dimensions
+        if options.sampling == "grid":
+            picks = grid_combinations(dimensions, labels, n, rng)
+        elif options.sampling == "coverage":
+            accepted = [(c.label, c.attributes) for c in context.accepted()]
+            picks = coverage_combinations(
+                dimensions, labels, n, rng, accepted, options.coverage_draws
+            )
+        else:
+            picks = random_combinations(dimensions, labels, n, rng)
+        item = item_noun(context.project)
+        params = options.params["item"]
+        return [
+            item_request(f"item/{i}", build_messages(item, label, attrs), params, label, attrs)
+            for i, (label, attrs) in enumerate(picks)
+        ]
+
+    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+        try:
+            options = AttrPromptOptions.parse(context.options)
+        except ValueError as error:
+            return Outcome(error=str(error))
+        if request.stage == "item":
+            return read_item(context, request, reply, options)
+        if request.stage == "answer":
+            return read_answer(request, reply)
+        return Outcome(error=f"AttrPrompt has no stage '{request.stage}'.")

@@ -85,6 +85,8 @@ class MethodContext:
 
 
 class Method(Protocol):
+    """Methods subclass this explicitly, which gives them the default `max_rounds`."""
+
     name: str  # stored in Candidate.method
     title: str  # shown in the UI
     stages: tuple[str, ...]
@@ -104,6 +106,11 @@ class Method(Protocol):
     def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
         """Turn one reply into drafts, follow-up requests, or an explained error."""
         ...
+
+    def max_rounds(self, context: MethodContext) -> int | None:
+        """The most planning rounds a run may use, when the method knows better than the
+        job's setting (e.g. a fixed list of tasks: another round would only repeat it)."""
+        return None
 
 
 def main_text(content: dict[str, str]) -> str:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from seedbed.models import Candidate, CandidateStatus, Review
+from seedbed.models import Candidate
 from seedbed.store import Store
 from tests.conftest import ROOT
-from tests.fake_openai_server import FakeOpenAIServer
 
 TIMEOUT = 60
 
@@ -115,155 +113,10 @@ def test_seed_export_is_self_instruct_jsonl(demo_store: Store) -> None:
     assert at.get("download_button")[0].proto.label == "Download seed_tasks.jsonl"
 
 
-# -- attributes --------------------------------------------------------------
-def test_attributes_page_counts_combinations(demo_store: Store) -> None:
-    at = open_app("attributes", project="News topic classification")
-    assert at.metric[0].value == "70,760"
-    names = at.data_editor[0].value
-    assert list(names["name"]) == ["length", "style", "subtopic", "location"]
+# -- attributes: tests/app/test_attributes.py ------------------------------------
 
 
-def test_attributes_page_without_dimensions_counts_zero(demo_store: Store) -> None:
-    at = open_app("attributes", project="General instruction tuning")
-    assert at.metric[0].value == "0"
+# -- generate: tests/app/test_generate.py ----------------------------------------
 
 
-# -- generate -------------------------------------------------------------------
-def openai_settings(server: FakeOpenAIServer, key: str = "test-key") -> dict[str, str]:
-    """What a user types into the sidebar to use an OpenAI-compatible server."""
-    return {
-        "backend_kind": "openai",
-        "backend_base_url": server.base_url,
-        "backend_model": "fake-model",
-        "backend_api_key": key,
-    }
-
-
-def test_generate_shows_the_exact_prompt(demo_store: Store) -> None:
-    at = open_app("generate", project="News topic classification")
-    prompt = at.code[0].value
-    assert prompt.startswith('Write one news article whose topic is "business"')
-    assert "1. Length:" in prompt and "4. Location:" in prompt
-
-
-def test_generate_preview_stores_pending_candidates(demo_store: Store) -> None:
-    reply = "Sure! Here is the article:\nHarbour workers in Mombasa ended a strike on Tuesday."
-    with FakeOpenAIServer(reply=lambda _: reply, api_key="test-key") as server:
-        at = open_app("generate", "News topic classification", **openai_settings(server))
-        at.slider(key="generate_n").set_value(2)
-        at.button(key="generate_run").click().run()
-    assert not at.exception, at.exception
-    pid = project_id(demo_store, "News topic classification")
-    stored = demo_store.list_candidates(pid)
-    assert [c.status for c in stored] == [CandidateStatus.PENDING] * 2
-    # Requests run concurrently, so they are stored in the order they finish.
-    assert sorted(c.label for c in stored) == ["business", "politics"]
-    assert all(c.content == {"text": reply.split("\n")[1], "label": c.label} for c in stored)
-    assert "2 new candidates" in at.subheader[-1].value
-    # The next preview differs: the seed moved on.
-    assert at.number_input(key="generate_seed").value == 1
-
-
-def test_generate_with_a_wrong_key_says_so_and_stores_nothing(demo_store: Store) -> None:
-    with FakeOpenAIServer(api_key="right-key") as server:
-        at = open_app(
-            "generate", "News topic classification", **openai_settings(server, "wrong-key-123")
-        )
-        at.button(key="generate_run").click().run()
-    assert "rejected the API key" in at.error[0].value
-    assert "wrong-key-123" not in at.error[0].value
-    assert demo_store.count_by_status(project_id(demo_store, "News topic classification")) == {
-        "pending": 0,
-        "accepted": 0,
-        "rejected": 0,
-    }
-
-
-# -- review ---------------------------------------------------------------------
-@pytest.fixture
-def two_pending(demo_store: Store) -> list[int]:
-    return [
-        add_candidate(demo_store, "News topic classification", text=text, label="sports")
-        for text in ("First match report.", "Second match report.")
-    ]
-
-
-def test_review_accept_and_reject_are_stored_at_once(demo_store: Store, two_pending) -> None:
-    at = open_app("review", project="News topic classification")
-    assert "First match report." in [t.value for t in at.text]
-    at.button(key="review_accept").click().run()
-    assert demo_store.get_candidate(two_pending[0]).status == CandidateStatus.ACCEPTED
-    assert "Second match report." in [t.value for t in at.text]
-    at.button(key="review_reject").click().run()
-    assert demo_store.get_candidate(two_pending[1]).status == CandidateStatus.REJECTED
-    assert at.success[0].value == "Nothing is waiting for review."
-    assert demo_store.list_reviews(two_pending[0])[0].annotator == "annotator"
-
-
-def test_review_edit_keeps_the_original(demo_store: Store, two_pending) -> None:
-    at = open_app("review", project="News topic classification")
-    at.text_area(key=f"review_edit_{two_pending[0]}_text").input("An edited report.")
-    at.selectbox[-1].set_value("health")
-    at.get("form")[0].button[0].click()
-    at.run()
-    candidate = demo_store.get_candidate(two_pending[0])
-    assert candidate.status == CandidateStatus.ACCEPTED
-    assert candidate.content["text"] == "First match report."
-    assert candidate.final_content == {"text": "An edited report.", "label": "health"}
-
-
-def test_review_skip_moves_on_without_deciding(demo_store: Store, two_pending) -> None:
-    at = open_app("review", project="News topic classification")
-    at.button(key="review_skip").click().run()
-    assert "Second match report." in [t.value for t in at.text]
-    assert demo_store.get_candidate(two_pending[0]).status == CandidateStatus.PENDING
-
-
-def test_review_shows_markup_as_text(demo_store: Store) -> None:
-    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)"> [x](javascript:alert(3))'
-    add_candidate(demo_store, "News topic classification", text=hostile, label="sports")
-    at = open_app("review", project="News topic classification")
-    assert hostile in [t.value for t in at.text]
-    assert not any(hostile in m.value for m in at.markdown)
-
-
-# -- insights and export ----------------------------------------------------------
-def accept_all(store: Store, ids: list[int]) -> None:
-    for candidate_id in ids:
-        store.record_review(Review(candidate_id=candidate_id, decision="accepted", annotator="t"))
-
-
-@pytest.mark.slow
-def test_insights_measures_the_accepted_set(demo_store: Store) -> None:
-    texts = {
-        "sports": "The home team won the cup final after extra time.",
-        "business": "Shares in the airline rose after strong quarterly profits.",
-        "health": "A new clinic opened to cut waiting times for patients.",
-    }
-    ids = [
-        add_candidate(demo_store, "News topic classification", text=t, label=label)
-        for label, t in texts.items()
-    ]
-    accept_all(demo_store, ids)
-    at = open_app("insights", project="News topic classification")
-    aps = float(at.metric[0].value)
-    assert 0.0 < aps < 0.5
-    assert len(at.get("plotly_chart")) == 2
-
-
-def test_insights_asks_for_more_data_when_empty(demo_store: Store) -> None:
-    at = open_app("insights", project="News topic classification")
-    assert "at least two candidates" in at.info[0].value
-
-
-def test_export_offers_the_accepted_records(demo_store: Store) -> None:
-    ids = [
-        add_candidate(demo_store, "News topic classification", text="Café opens.", label="business")
-    ]
-    accept_all(demo_store, ids)
-    at = open_app("export", project="News topic classification")
-    first = json.loads(at.code[0].value.splitlines()[0])
-    assert first["input"] == "Café opens." and first["output"] == "business"
-    at.radio(key="export_format").set_value("openai_chat").run()
-    record = json.loads(at.code[0].value.splitlines()[0])
-    assert [m["role"] for m in record["messages"]] == ["user", "assistant"]
+# -- insights: tests/app/test_insights.py; export: tests/app/test_export.py ------------

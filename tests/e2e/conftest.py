@@ -67,6 +67,9 @@ def server(tmp_path: Path) -> Iterator[Server]:
     env.pop("OPENAI_BASE_URL", None)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    # No file watcher: an edit to the tree during a run would show "Source file changed"
+    # in the status widget, which tests read as "still running".
+    command += ["--server.fileWatcherType", "none"]
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

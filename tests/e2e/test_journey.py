@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from seedbed.models import Candidate, CandidateStatus
+from seedbed.models import CandidateStatus
 from tests.e2e.conftest import Server, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -76,41 +76,11 @@ def test_preset_to_export_with_the_embedded_model(page, server: Server) -> None:
     page.get_by_text("First records").wait_for()
     settle(page)
     screenshot(page, "05-export")
+    click_key(page, "export_prepare")  # files, dataset card (embeds the texts) and recipe
+    download = page.locator(".st-key-export_download_classification_jsonl button")
+    download.wait_for(timeout=MODEL_TIMEOUT)
     with page.expect_download() as download_info:
-        click_key(page, "export_download")
+        download.click()
     path = download_info.value.path()
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert records == [
-        {
-            "instruction": "Classify the text into one of these labels: "
-            + ", ".join(project.labels)
-            + ".",
-            "input": candidate.content["text"],
-            "output": candidate.label,
-        }
-    ]
-
-
-def test_review_shows_hostile_markup_as_literal_text(page, server: Server) -> None:
-    from seedbed.presets import list_presets, load_preset
-
-    project_id = load_preset(server.store, list_presets()[1])
-    hostile = (
-        '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> '
-        "[click me](javascript:window.__pwned=3)"
-    )
-    server.store.add_candidate(
-        Candidate(project_id=project_id, content={"text": hostile, "label": "sports"}, method="t")
-    )
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(server.url)
-    go_to(page, "Review")
-    page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first.wait_for()
-    settle(page)
-    screenshot(page, "06-review-hostile")
-    main = page.get_by_test_id("stMain")
-    assert main.locator("img[src='x']").count() == 0
-    assert main.locator("a[href^='javascript']").count() == 0
-    assert page.evaluate("window.__pwned") is None
-    assert dialogs == []
+    assert records == [{"text": candidate.content["text"], "label": candidate.label}]

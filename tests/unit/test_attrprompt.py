@@ -1,14 +1,23 @@
-"""AttrPrompt: weighted attribute sampling, the prompt, and reading the reply."""
+"""AttrPrompt: attribute sampling (random, grid, coverage), the prompt, a run's stages."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 
 import pytest
 
-from seedbed.methods import attrprompt
-from seedbed.models import AttributeDimension, AttributeValue, Project, ProjectKind
+from seedbed.methods import METHODS, attrprompt
+from seedbed.models import (
+    AttributeDimension,
+    AttributeValue,
+    GenerationParams,
+    Project,
+    ProjectKind,
+    SeedTask,
+)
+from tests.method_driver import accepted_candidate, by_stage, drive, make_context, prompt_of
 
 
 def values(*pairs: tuple[str, float]) -> list[AttributeValue]:
@@ -121,7 +130,231 @@ def test_combination_count() -> None:
         ("Okay so the match ended in a draw.", "Okay so the match ended in a draw."),
         ("", ""),
         ("Sure! Here is the text:\n", ""),
+        ("Sure!\nThe storm passed by noon.", "The storm passed by noon."),
+        ("Sure, the storm passed by noon.", "Sure, the storm passed by noon."),
     ],
 )
 def test_parse_strips_preamble_and_quotes(reply: str, expected: str) -> None:
     assert attrprompt.parse(reply) == expected
+
+
+# -- grid and coverage sampling ----------------------------------------------------------
+GRID = [
+    AttributeDimension(name="length", values=values(("short", 1), ("long", 1))),
+    AttributeDimension(name="tone", values=values(("dry", 1), ("warm", 1), ("odd", 1))),
+    AttributeDimension(
+        name="subtopic",
+        per_label={"sports": values(("tennis", 1), ("golf", 1))},
+    ),
+]
+
+
+def as_key(pick: tuple[str | None, dict[str, str]]) -> tuple:
+    label, attributes = pick
+    return label, tuple(sorted(attributes.items()))
+
+
+def test_grid_meets_every_combination_once_in_a_shuffled_order() -> None:
+    labels = ["sports", "health"]
+    total = attrprompt.combination_count(GRID, labels)
+    assert total == 2 * 3 * 2 + 2 * 3
+    picks = attrprompt.grid_combinations(GRID, labels, total, random.Random(2))
+    expected = {
+        ("sports", tuple(sorted({"length": a, "tone": b, "subtopic": c}.items())))
+        for a, b, c in itertools.product(
+            ["short", "long"], ["dry", "warm", "odd"], ["tennis", "golf"]
+        )
+    }
+    expected |= {
+        ("health", tuple(sorted({"length": a, "tone": b}.items())))
+        for a, b in itertools.product(["short", "long"], ["dry", "warm", "odd"])
+    }
+    assert {as_key(p) for p in picks} == expected and len(picks) == total
+    ordered = attrprompt.grid_combinations(GRID, labels, total, random.Random(3))
+    assert [as_key(p) for p in picks] != [as_key(p) for p in ordered]  # shuffled per seed
+    assert list(picks[0][1]) == ["length", "tone", "subtopic"]  # dimensions keep their order
+
+
+def test_grid_starts_a_new_pass_when_asked_for_more() -> None:
+    picks = attrprompt.grid_combinations(GRID[:1], [None], 5, random.Random(0))
+    keys = [as_key(p) for p in picks]
+    assert len(set(keys[:2])) == 2 and len(set(keys[2:4])) == 2 and len(keys) == 5
+
+
+def test_grid_of_millions_is_not_built_in_memory() -> None:
+    big = [
+        AttributeDimension(name=f"d{i}", values=values(*[(str(v), 1) for v in range(20)]))
+        for i in range(6)
+    ]
+    picks = attrprompt.grid_combinations(big, [None], 3, random.Random(0))
+    assert attrprompt.combination_count(big, []) == 20**6
+    assert len({as_key(p) for p in picks}) == 3
+
+
+def test_coverage_prefers_what_the_accepted_data_lacks() -> None:
+    length = [AttributeDimension(name="length", values=values(("short", 1), ("long", 1)))]
+    accepted = [("sports", {"length": "short"})] * 5 + [("health", {"length": "short"})] * 5
+    picks = attrprompt.coverage_combinations(
+        length, ["sports", "health"], 4, random.Random(1), accepted, draws=16
+    )
+    # The missing combinations first, then the least covered label's.
+    assert sorted(as_key(p) for p in picks[:2]) == [
+        ("health", (("length", "long"),)),
+        ("sports", (("length", "long"),)),
+    ]
+    assert {p[1]["length"] for p in picks} == {"long"}
+
+
+def test_coverage_spreads_over_the_grid_before_repeating() -> None:
+    labels = ["sports", "health", "politics"]
+    total = attrprompt.combination_count(GRID, labels)
+    picks = attrprompt.coverage_combinations(GRID, labels, 30, random.Random(5), [], draws=64)
+    assert len({as_key(p) for p in picks[:total]}) == total == 24
+    # Then the labels with fewer combinations come round again first.
+    assert Counter(label for label, _ in picks[total:]) == {"health": 3, "politics": 3}
+
+
+# -- a run ------------------------------------------------------------------------------
+NEWS = Project(
+    id=1,
+    name="News",
+    kind=ProjectKind.CLASSIFICATION,
+    labels=["sports", "health"],
+    item_name="news article",
+)
+METHOD = METHODS["attrprompt"]
+
+
+def test_plan_cycles_labels_with_the_papers_sampling() -> None:
+    context = make_context(NEWS, dimensions=GRID)
+    requests = METHOD.plan(context, 3, random.Random(0))
+    assert [r.key for r in requests] == ["item/0", "item/1", "item/2"]
+    assert [r.context["label"] for r in requests] == ["sports", "health", "sports"]
+    assert all(r.stage == "item" for r in requests)
+    assert requests[0].params == GenerationParams(temperature=1.0, top_p=0.95, max_tokens=300)
+    attributes = requests[0].context["attributes"]
+    assert prompt_of(requests[0]) == (
+        'Write one news article whose topic is "sports". It must meet every requirement below:\n'
+        f"1. Length: {attributes['length']}.\n"
+        f"2. Tone: {attributes['tone']}.\n"
+        f"3. Subtopic: {attributes['subtopic']}.\n"
+        "Reply with the news article only, without a title or any comment."
+    )
+    assert METHOD.plan(context, 3, random.Random(0)) == requests
+
+
+def test_plan_follows_the_sampling_option() -> None:
+    grid = METHOD.plan(
+        make_context(NEWS, dimensions=GRID, options={"sampling": "grid"}), 18, random.Random(0)
+    )
+    assert len({(r.context["label"], str(r.context["attributes"])) for r in grid}) == 18
+    only = make_context(NEWS, dimensions=GRID, options={"labels": ["health"]})
+    assert {r.context["label"] for r in METHOD.plan(only, 4, random.Random(0))} == {"health"}
+
+
+def test_coverage_counts_the_accepted_candidates() -> None:
+    length = [AttributeDimension(name="length", values=values(("short", 1), ("long", 1)))]
+    accepted = [
+        accepted_candidate(
+            i,
+            content={"text": "t", "label": label},
+            label=label,
+            attributes={"length": "short"},
+            method="attrprompt",
+        )
+        for i, label in enumerate(["sports", "health"])
+    ]
+    context = make_context(
+        NEWS, dimensions=length, accepted=accepted, options={"sampling": "coverage"}
+    )
+    requests = METHOD.plan(context, 2, random.Random(0))
+    assert [r.context["attributes"] for r in requests] == [{"length": "long"}] * 2
+
+
+def test_a_classification_reply_becomes_a_labelled_draft() -> None:
+    context = make_context(NEWS, dimensions=GRID)
+    reply = 'Sure! Here is the article:\n\n"Lagos FC won 2-1 on Sunday."'
+    run = drive(METHOD, context, lambda r: reply, n=2)
+    assert run.stages() == ["item", "item"]
+    (request, draft), _ = run.drafts
+    assert draft.content == {"text": "Lagos FC won 2-1 on Sunday.", "label": "sports"}
+    assert draft.label == "sports"
+    assert draft.attributes == request.context["attributes"]
+    assert [(c.name, c.passed) for c in draft.checks] == [("refusal", True)]
+
+
+def test_a_refusal_is_flagged_and_an_empty_reply_explained() -> None:
+    context = make_context(NEWS, dimensions=GRID)
+    [request] = METHOD.plan(context, 1, random.Random(0))
+    outcome = METHOD.read(context, request, "I'm sorry, but I can't write that article.")
+    [refusal] = outcome.drafts[0].checks
+    assert (refusal.passed, refusal.detail) == (False, "contains 'I'm sorry'")
+    assert METHOD.read(context, request, "  ").error == "The reply was empty."
+    assert METHOD.read(context, request, "Sure! Here it is:").error == "The reply was empty."
+
+
+TASKS = Project(id=2, name="Tasks")
+STYLE = [AttributeDimension(name="domain", values=values(("cooking", 1)))]
+
+
+def test_an_instruction_project_checks_then_answers_each_instruction() -> None:
+    context = make_context(
+        TASKS,
+        [
+            SeedTask(
+                instruction="Plan a dinner menu for four people.",
+                instances=[{"output": "Soup, fish, cake."}],
+            )
+        ],
+        STYLE,
+    )
+    answers = by_stage(
+        item="Write a recipe for a quick tomato soup.", answer="Chop, simmer, blend."
+    )
+    run = drive(METHOD, context, answers, n=1)
+    assert run.stages() == ["item", "answer"]
+    [(request, draft)] = run.drafts
+    assert request.key == "item/0/answer"
+    assert draft.content == {
+        "instruction": "Write a recipe for a quick tomato soup.",
+        "input": "",
+        "output": "Chop, simmer, blend.",
+    }
+    assert draft.attributes == {"domain": "cooking"}
+    assert [c.name for c in draft.checks] == [
+        "novelty",
+        "length",
+        "blocklist",
+        "format",
+        "refusal",
+    ]
+    assert prompt_of(run.requests[1]) == "Write a recipe for a quick tomato soup."
+
+
+def test_a_refused_answer_fails_the_one_refusal_check() -> None:
+    context = make_context(TASKS, dimensions=STYLE)
+    answers = by_stage(
+        item="Write a recipe for a quick tomato soup.",
+        answer="As an AI language model, I cannot cook.",
+    )
+    [(_, draft)] = drive(METHOD, context, answers, n=1).drafts
+    [refusal] = [c for c in draft.checks if c.name == "refusal"]
+    assert (refusal.passed, refusal.detail) == (False, "contains 'As an AI language model'")
+
+
+def test_an_instruction_that_fails_a_check_is_kept_unanswered() -> None:
+    context = make_context(TASKS, dimensions=STYLE)
+    run = drive(METHOD, context, by_stage(item="Draw a picture of a cake."), n=1)
+    assert run.stages() == ["item"]
+    [(_, draft)] = run.drafts
+    assert draft.content["output"] == ""
+    assert [c.name for c in draft.checks if not c.passed] == ["blocklist"]
+
+
+def test_unavailable_without_values_or_with_bad_options() -> None:
+    assert "attribute dimensions" in METHOD.unavailable(make_context(NEWS))
+    assert METHOD.unavailable(make_context(NEWS, dimensions=GRID)) is None
+    bad = make_context(NEWS, dimensions=GRID, options={"sampling": "everything"})
+    assert "sampling: Input should be 'random', 'grid' or 'coverage'" in METHOD.unavailable(bad)
+    unknown = make_context(NEWS, dimensions=GRID, options={"labels": ["weather"]})
+    assert METHOD.unavailable(unknown).startswith("Unknown label(s): weather.")

@@ -111,41 +111,50 @@ def test_unknown_project_lists_the_real_ones(db: Path) -> None:
         cli.main(["--db", str(db), "export", "--project", "Nope", "--out", "x.jsonl"])
 
 
-def test_generate_through_an_openai_compatible_server(
+def self_instruct_reply(messages: ChatMessages) -> str:
+    """Replies shaped like a chat model's to Self-Instruct's three stages."""
+    prompt = messages[-1]["content"]
+    if prompt.startswith("Come up with a series of tasks:"):
+        return "Name a planet with rings.\n10. Name a river in Africa."
+    if prompt.rstrip().endswith("Is it a classification task?"):
+        return "No"
+    task = prompt.rstrip().rsplit("Task:", 1)[-1].strip()
+    return f"Example 1\nInput:\nOutput: An answer to '{task}'"
+
+
+def test_generate_runs_a_job_with_a_cheaper_model_for_one_stage(
     db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def reply(messages: ChatMessages) -> str:
-        prompt = messages[-1]["content"]
-        if prompt.startswith("Come up with a series of tasks:"):
-            return "Name a planet with rings.\n10. Name a river in Africa.\n11. Name a sea bird."
-        return f"Answer to: {prompt}"
-
-    with FakeOpenAIServer(reply=reply) as server:
+    with FakeOpenAIServer(reply=self_instruct_reply) as server:
         code = cli.main(
             [
                 "--db", str(db), "generate",
-                "--project", INSTRUCTIONS, "--method", "self_instruct", "-n", "3",
-                "--backend", "openai", "--base-url", server.base_url, "--model", "m",
+                "--project", INSTRUCTIONS, "--method", "self_instruct", "-n", "2",
+                "--backend", "openai", "--base-url", server.base_url, "--model", "strong",
+                "--stage-model", "classify=cheap",
             ]
         )  # fmt: skip
         chat_requests = server.chat_requests
 
-    assert code == 0
     output = capsys.readouterr().out
-    assert "4/4" in output
-    assert "stored 3 candidates, 0 failed" in output
-    assert len(chat_requests) == 4
-    assert {(r.body or {})["model"] for r in chat_requests} == {"m"}
+    assert code == 0, output
+    assert output.startswith("job 1 started: self_instruct, 2 candidates wanted\n")
+    assert "job 1 done: 2/2 candidates" in output
+    models = {
+        (r.body or {})["model"]
+        for r in chat_requests
+        if r.messages[-1]["content"].rstrip().endswith("Is it a classification task?")
+    }
+    assert models == {"cheap"}
     store = store_at(db)
     candidates = list(store.iter_candidates(project_named(store, INSTRUCTIONS).id))
     assert {c.content["instruction"] for c in candidates} == {
         "Name a planet with rings.",
         "Name a river in Africa.",
-        "Name a sea bird.",
     }
     for candidate in candidates:
-        assert candidate.content["output"] == f"Answer to: {candidate.content['instruction']}"
-        assert candidate.model == "m"
+        assert candidate.content["output"] == f"An answer to '{candidate.content['instruction']}'"
+        assert candidate.model == "strong" and candidate.job_id == 1
         assert candidate.params["backend"] == "openai"
         assert candidate.status == CandidateStatus.PENDING
 
@@ -159,7 +168,39 @@ def test_generate_reports_a_backend_error(db: Path, capsys: pytest.CaptureFixtur
             ]
         )  # fmt: skip
     assert code == 1
-    assert "Model 'typo-model' is not available" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "job 1 failed: 0/5 candidates" in captured.out
+    assert "Model 'typo-model' is not available" in captured.err
+    assert "resume with: python -m seedbed resume --job 1" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stage-model", "judge=cheap"], "use STAGE=MODEL with a stage of attrprompt"),
+        (["--options", "{not json"], "--options is not valid JSON"),
+        (["--options", '{"no_such_option": 1}'], "no_such_option"),
+        (["--budget-usd", "-1"], "budget_usd"),
+    ],
+)
+def test_generate_explains_bad_arguments(
+    db: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code = cli.main(
+        ["--db", str(db), "generate", "--project", NEWS, "--method", "attrprompt", *args]
+    )
+    assert code == 1
+    assert message in capsys.readouterr().err
+    assert cli.main(["--db", str(db), "jobs"]) == 0
+    assert "no jobs yet" in capsys.readouterr().out
+
+
+def request_rows(db: Path) -> list[tuple[str, str, int]]:
+    connection = sqlite3.connect(db, timeout=5)
+    try:
+        return connection.execute("SELECT key, status, attempts FROM job_requests").fetchall()
+    finally:
+        connection.close()
 
 
 def count_candidates(db: Path) -> int:
@@ -170,11 +211,13 @@ def count_candidates(db: Path) -> int:
         connection.close()
 
 
-def test_a_killed_generation_keeps_every_stored_candidate_intact(db: Path, tmp_path: Path) -> None:
-    """SIGKILL mid-run: what was stored stays stored, whole and readable.
+def test_a_killed_generation_resumes_without_losing_or_repeating_anything(
+    db: Path, tmp_path: Path
+) -> None:
+    """SIGKILL mid-job, then `resume`: exactly n candidates, each request answered once.
 
-    The fake server answers each request after 1 s and the backend sends 8 at a
-    time, so 24 requests arrive in three waves; the kill lands after the first.
+    The fake server answers each request after 1 s and the job sends 8 at a time,
+    so 24 requests arrive in three waves; the kill lands during the first ones.
     """
     n = 24
     server = subprocess.Popen(
@@ -183,6 +226,7 @@ def test_a_killed_generation_keeps_every_stored_candidate_intact(db: Path, tmp_p
         stdout=subprocess.PIPE,
         text=True,
     )
+    env = {**os.environ, "OPENAI_API_KEY": "test"}
     stderr_path = tmp_path / "generate.stderr"
     try:
         base_url = server.stdout.readline().strip()
@@ -197,7 +241,7 @@ def test_a_killed_generation_keeps_every_stored_candidate_intact(db: Path, tmp_p
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
-                env={**os.environ, "OPENAI_API_KEY": "test"},
+                env=env,
             )  # fmt: skip
             try:
                 deadline = time.monotonic() + 60
@@ -211,26 +255,46 @@ def test_a_killed_generation_keeps_every_stored_candidate_intact(db: Path, tmp_p
                 if generator.poll() is None:
                     generator.kill()
                     generator.wait()
+        assert generator.returncode == -signal.SIGKILL
+        connection = sqlite3.connect(db)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            connection.close()
+        killed_at = count_candidates(db)
+        assert 2 <= killed_at < n
+        listing = seedbed(db, "jobs")
+        assert "    1  interrupted" in listing.stdout, listing.stdout
+
+        resumed = subprocess.run(
+            [sys.executable, "-m", "seedbed", "--db", str(db), "resume", "--job", "1"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     finally:
         server.kill()
         server.wait()
 
-    assert generator.returncode == -signal.SIGKILL
-    connection = sqlite3.connect(db)
-    try:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        connection.close()
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"job 1 done: {n}/{n} candidates" in resumed.stdout
     store = store_at(db)
     project = project_named(store, NEWS)
     candidates = list(store.iter_candidates(project.id))
-    assert 2 <= len(candidates) < n
+    assert len(candidates) == n
+    sources = [c.lineage["job_request_id"] for c in candidates]
+    assert len(set(sources)) == n  # no request's candidate stored twice
+    rows = request_rows(db)
+    keys = [key for key, _, _ in rows]
+    assert len(keys) == len(set(keys)) == n
+    assert {status for _, status, _ in rows} == {"done"}
+    # The requests in flight at the kill were sent again, the stored ones were not.
+    assert max(attempts for _, _, attempts in rows) == 2
+    assert sum(attempts == 1 for _, _, attempts in rows) >= killed_at
     for candidate in candidates:
-        assert candidate.status == CandidateStatus.PENDING
-        assert candidate.content["text"].startswith("1. Write a short note about topic")
-        assert candidate.content["label"] == candidate.label
-        assert candidate.label in project.labels
-        assert list(candidate.attributes) == ["length", "style", "subtopic", "location"]
-        assert [c.name for c in candidate.checks] == ["novelty", "length", "refusal"]
+        assert candidate.status == CandidateStatus.PENDING and candidate.job_id == 1
+        assert candidate.content["text"].strip()
+        assert candidate.content["label"] == candidate.label in project.labels
         assert candidate.prompt and candidate.model == "m"
-    assert store.count_by_status(project.id)["pending"] == len(candidates)

@@ -140,3 +140,12 @@ def test_table_rows_report_invalid_rows_by_number() -> None:
     assert [t.instruction for t in tasks] == ["Name a fruit."]
     assert len(problems) == 1 and problems[0].startswith("Row 2: ")
     assert "instruction" in problems[0]
+
+
+def test_a_line_separator_inside_a_string_does_not_split_the_line() -> None:
+    line = json.dumps(
+        {"instruction": "Keep\u2028this.", "instances": [{"input": "", "output": "ok"}]},
+        ensure_ascii=False,
+    )
+    tasks, errors = parse_seed_tasks_jsonl(line + "\r\n" + line)
+    assert errors == [] and [t.instruction for t in tasks] == ["Keep\u2028this."] * 2

@@ -268,16 +268,6 @@ def test_iter_candidates_yields_everything_across_batches(store: Store) -> None:
     assert [c.id for c in pending] == [ids[0], ids[1], ids[3], ids[4]]
 
 
-def test_next_pending_skips_reviewed_and_honours_after_id(store: Store) -> None:
-    project_id = make_project(store)
-    ids = add_candidates(store, project_id, 4)
-    store.record_review(Review(candidate_id=ids[0], decision="accepted", annotator="a"))
-
-    assert store.next_pending(project_id).id == ids[1]
-    assert store.next_pending(project_id, after_id=ids[1]).id == ids[2]
-    assert store.next_pending(project_id, after_id=ids[3]) is None
-
-
 # -- reviews --------------------------------------------------------------------------
 
 

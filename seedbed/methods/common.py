@@ -1,0 +1,258 @@
+"""Pieces every method shares: options with per-stage sampling, reading replies, answering.
+
+Nothing here calls a backend or the store; see `seedbed.methods.base` for the contract.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+from pydantic import Field, ValidationError, model_validator
+
+from seedbed import filters
+from seedbed.methods import user_message
+from seedbed.methods.base import Draft, MethodContext, Outcome, Request
+from seedbed.models import Candidate, Check, GenerationParams, Project, ProjectKind, Strict
+
+# Outputs of instruction projects: a careful answer, long enough for a worked solution.
+ANSWER_PARAMS = GenerationParams(temperature=0.7, top_p=0.9, max_tokens=1024)
+
+# "Sure! Here is the article:" on its own line, or a bare "Sure!" line.
+_PREAMBLE = re.compile(
+    r"^(?:(?:sure|certainly|of course|okay|ok|absolutely|here(?:'s| is| are))\b[^\n]*:"
+    r"|(?:sure|certainly|of course|okay|ok|absolutely)[!.,]?)[ \t]*(?:\n|$)",
+    re.IGNORECASE,
+)
+# "1. x", "2) x", "- x", "**3.** x", "Version 4: x"; "3.5 million" is no list item.
+_LIST_ITEM = re.compile(
+    r"^\s*(?:\*\*)?(?:\d{1,3}\s*[.):-](?=\s|\*|$)|[-*•](?=\s)"
+    r"|(?:paraphrase|version|rewrite|option|variant)\s*\d+\s*[.:)-]?)(?:\*\*)?\s*(.*)$",
+    re.IGNORECASE,
+)
+_YES = re.compile(r"^\W*(yes|true|equal|same)\b", re.IGNORECASE)
+_NO = re.compile(r"^\W*(no|false|not equal|different|unequal)\b", re.IGNORECASE)
+
+
+class MethodOptions(Strict):
+    """A method's options; `params` holds the sampling of each stage.
+
+    `params` may name only some stages and only some fields: what it leaves out
+    keeps the method's default for that stage (`stage_params`).
+    """
+
+    stage_params: ClassVar[dict[str, GenerationParams]] = {}
+    params: dict[str, GenerationParams] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_stage_params(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        given = data.get("params") or {}
+        if not isinstance(given, Mapping):
+            return data  # pydantic reports the wrong type
+        unknown = sorted(set(given) - set(cls.stage_params))
+        if unknown:
+            known = ", ".join(cls.stage_params)
+            raise ValueError(f"no stage named {', '.join(unknown)} (stages: {known})")
+        merged = {}
+        for stage, default in cls.stage_params.items():
+            override = given.get(stage) or {}
+            if isinstance(override, GenerationParams):
+                override = override.model_dump(exclude_unset=True)
+            if isinstance(override, Mapping):
+                override = {**default.model_dump(), **override}
+            merged[stage] = override  # anything else: pydantic reports the wrong type
+        return {**data, "params": merged}
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any]) -> Self:
+        """The validated options; raises ValueError with a message for the user."""
+        try:
+            return cls.model_validate(dict(options))
+        except ValidationError as error:
+            raise ValueError(options_problem(error)) from None
+
+
+class InstructionFilterOptions(MethodOptions):
+    """The Self-Instruct filters' numbers, for methods that write new instructions."""
+
+    novelty_threshold: float = Field(
+        filters.NOVELTY_THRESHOLD,
+        gt=0,
+        le=1,
+        description="A new instruction whose ROUGE-L F against the pool is above this is flagged",
+    )
+    min_words: int = Field(filters.MIN_WORDS, ge=1, description="Fewer words: flagged")
+    max_words: int = Field(filters.MAX_WORDS, ge=1, description="More words: flagged")
+
+    @model_validator(mode="after")
+    def _words_in_order(self) -> Self:
+        if self.min_words > self.max_words:
+            raise ValueError("min_words cannot exceed max_words")
+        return self
+
+
+def instruction_checks(
+    text: str, context: MethodContext, options: InstructionFilterOptions
+) -> list[Check]:
+    """Self-Instruct's checks on a new instruction, against the run's novelty pool."""
+    return filters.instruction_checks(
+        text,
+        context.novelty,
+        threshold=options.novelty_threshold,
+        min_words=options.min_words,
+        max_words=options.max_words,
+    )
+
+
+def options_problem(error: ValidationError) -> str:
+    """The invalid options in one line, e.g. 'max_instances: Input should be greater ...'."""
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "options"
+        lines.append(f"{where}: {problem['msg'].removeprefix('Value error, ')}")
+    return "Invalid options. " + "; ".join(lines)
+
+
+def check_options(options_model: type[MethodOptions], context: MethodContext) -> str | None:
+    try:
+        options_model.parse(context.options)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def item_noun(project: Project) -> str:
+    """What one generated item is called in prompts."""
+    if project.item_name:
+        return project.item_name
+    if project.kind == ProjectKind.CLASSIFICATION:
+        return "text"
+    return "task instruction for an AI assistant"
+
+
+def plural(noun: str) -> str:
+    """English plural of an item noun: "news article" -> "news articles",
+    "task instruction for an AI assistant" -> "task instructions for an AI assistant"."""
+    head, sep, tail = noun.partition(" for ")
+    if head.endswith(("s", "x", "ch", "sh")):
+        head += "es"
+    elif head.endswith("y") and head[-2:-1] not in ("a", "e", "i", "o", "u"):
+        head = head[:-1] + "ies"
+    else:
+        head += "s"
+    return head + sep + tail
+
+
+def project_labels(project: Project, wanted: list[str]) -> list[str | None]:
+    """The labels a run cycles through: the chosen ones, else all (None when unlabelled)."""
+    labels = wanted or list(project.labels)
+    return list(labels) or [None]
+
+
+def unknown_labels(project: Project, wanted: list[str]) -> str | None:
+    missing = [label for label in wanted if label not in project.labels]
+    if missing:
+        return f"Unknown label(s): {', '.join(missing)}. The project's labels: " + ", ".join(
+            project.labels
+        )
+    return None
+
+
+def normalise(text: str) -> str:
+    """Whitespace collapsed, for comparing texts."""
+    return " ".join(text.split())
+
+
+def strip_preamble(reply: str) -> str:
+    """The reply without a chatty first line ('Sure! Here is ...:') or wrapping quotes."""
+    text = _PREAMBLE.sub("", reply.strip(), count=1).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def list_items(reply: str, joiner: str = " ") -> list[str]:
+    """The items of a numbered or bulleted list, in order, each once.
+
+    Lines before the first item are a preamble and dropped; an unmarked line after
+    an item continues it. A reply with no list marker at all gives its paragraphs
+    (blank-line separated), after a chatty first line is removed.
+    """
+    items: list[str] = []
+    for line in reply.splitlines():
+        match = _LIST_ITEM.match(line)
+        if match:
+            items.append(match.group(1).strip())
+        elif items and line.strip():
+            items[-1] = f"{items[-1]}{joiner}{line.strip()}".strip()
+    if not items:
+        items = re.split(r"\n\s*\n", strip_preamble(reply))
+    cleaned = [strip_preamble(item).strip() for item in items]
+    return list(dict.fromkeys(item for item in cleaned if item))
+
+
+def yes_no(reply: str) -> bool | None:
+    """True for a reply starting with yes, False for no, None when it says neither."""
+    text = strip_preamble(reply).strip().strip("*").strip()
+    if _NO.match(text):
+        return False
+    if _YES.match(text):
+        return True
+    return None
+
+
+def check_dicts(checks: list[Check]) -> list[dict[str, Any]]:
+    """Checks as JSON for a request's context."""
+    return [check.model_dump() for check in checks]
+
+
+def checks_from(context: Mapping[str, Any], key: str = "checks") -> list[Check]:
+    return [Check.model_validate(check) for check in context.get(key, [])]
+
+
+def answer_request(
+    key: str, instruction: str, input_text: str, params: GenerationParams, **context: Any
+) -> Request:
+    """The request for the output of a new instruction (stage "answer")."""
+    return Request(
+        key=key,
+        stage="answer",
+        messages=user_message("respond", instruction=instruction, input=input_text),
+        params=params,
+        context={"instruction": instruction, "input": input_text, **context},
+    )
+
+
+def answer_outcome(request: Request, reply: str, **draft: Any) -> Outcome:
+    """The draft an "answer" reply completes: the instruction, its input and this output.
+
+    The checks carried in the request's context (the instruction's) come first;
+    the refusal check covers the output too.
+    """
+    output = reply.strip()
+    if not output:
+        return Outcome(error="The answer was empty.")
+    context = request.context
+    content = {"instruction": context["instruction"], "input": context["input"], "output": output}
+    checks = with_refusal(checks_from(context), output)
+    return Outcome(drafts=[Draft(content=content, checks=checks, **draft)])
+
+
+def with_refusal(checks: list[Check], text: str) -> list[Check]:
+    """`checks` with one "refusal" check that fails if `text` or an earlier part refused."""
+    refusal = filters.refusal_check(text)
+    earlier = [check for check in checks if check.name == "refusal"]
+    if not earlier:
+        return [*checks, refusal]
+    if earlier[0].passed and not refusal.passed:
+        return [refusal if check is earlier[0] else check for check in checks]
+    return checks
+
+
+def candidate_lineage(candidate: Candidate) -> dict[str, Any]:
+    """A stored candidate's lineage ({} when the store keeps none)."""
+    return dict(getattr(candidate, "lineage", None) or {})

@@ -1,0 +1,323 @@
+"""The Review page through AppTest: every action, conflicts, table mode, preferences, judge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from seedbed import curation, judge, preferences
+from seedbed.agreement import overlap_fraction, set_overlap_fraction
+from seedbed.models import Candidate, CandidateStatus, Message
+from seedbed.store import Store
+from tests.app.test_pages import add_candidate, open_app, project_id
+from tests.fake_openai_server import FakeOpenAIServer
+
+NEWS = "News topic classification"
+GENERAL = "General instruction tuning"
+PENDING, ACCEPTED, REJECTED = (
+    CandidateStatus.PENDING,
+    CandidateStatus.ACCEPTED,
+    CandidateStatus.REJECTED,
+)
+
+
+@pytest.fixture
+def two_pending(demo_store: Store) -> list[int]:
+    return [
+        add_candidate(demo_store, NEWS, text=text, label="sports")
+        for text in ("First match report.", "Second match report.")
+    ]
+
+
+def openai_settings(server: FakeOpenAIServer) -> dict[str, str]:
+    """What a user types into the sidebar to use an OpenAI-compatible server."""
+    return {
+        "backend_kind": "openai",
+        "backend_base_url": server.base_url,
+        "backend_model": "fake-model",
+        "backend_api_key": "test-key",
+    }
+
+
+def texts(at) -> list[str]:
+    return [element.value for element in at.text]
+
+
+def review(**state):
+    return open_app("review", project=NEWS, **state)
+
+
+# -- queue actions ----------------------------------------------------------------------------
+def test_accept_and_reject_are_stored_at_once(demo_store: Store, two_pending) -> None:
+    at = review(annotator="ana")
+    assert "First match report." in texts(at)
+    at.button(key="review_accept").click().run()
+    assert demo_store.get_candidate(two_pending[0]).status == ACCEPTED
+    assert "Second match report." in texts(at)
+    assert at.toast[0].value == f"Candidate {two_pending[0]} accepted."
+    at.button(key="review_reject").click().run()
+    assert demo_store.get_candidate(two_pending[1]).status == REJECTED
+    assert at.success[0].value == "Nothing is waiting for review."
+    [first] = demo_store.list_reviews(two_pending[0])
+    assert (first.annotator, first.reason) == ("ana", None)
+
+
+def test_reject_stores_the_reason(demo_store: Store, two_pending) -> None:
+    at = review()
+    at.button_group(key=f"review_reason_pick_{two_pending[0]}").set_value("off-topic")
+    at.text_input(key=f"review_reason_{two_pending[0]}").input("about tennis, not football")
+    at.button(key="review_reject").click().run()
+    [decision] = demo_store.list_reviews(two_pending[0])
+    assert decision.decision == "rejected"
+    assert decision.reason == "off-topic; about tennis, not football"
+
+
+def test_edit_then_accept_keeps_the_original(demo_store: Store, two_pending) -> None:
+    at = review()
+    at.button(key="review_edit").click().run()
+    at.text_area(key=f"review_edit_{two_pending[0]}_text").input("An edited report.")
+    at.selectbox(key=f"review_edit_{two_pending[0]}_label").set_value("health")
+    at.button(key="review_save_edit").click().run()
+    candidate = demo_store.get_candidate(two_pending[0])
+    assert candidate.status == ACCEPTED
+    assert candidate.content["text"] == "First match report."
+    assert candidate.final_content == {"text": "An edited report.", "label": "health"}
+    assert "Second match report." in texts(at)
+
+
+def test_skip_moves_on_without_deciding_and_frees_the_candidate(demo_store, two_pending) -> None:
+    at = review()
+    at.button(key="review_skip").click().run()
+    assert "Second match report." in texts(at)
+    assert demo_store.get_candidate(two_pending[0]).status == PENDING
+    # Another annotator can now be given the skipped candidate.
+    other = curation.claim_next(demo_store, project_id(demo_store, NEWS), "other", "ben")
+    assert other.candidate.id == two_pending[0]
+
+
+def test_undo_brings_the_last_decision_back(demo_store: Store, two_pending) -> None:
+    at = review(annotator="ana")
+    at.button(key="review_reject").click().run()
+    assert demo_store.get_candidate(two_pending[0]).status == REJECTED
+    at.button(key="review_undo").click().run()
+    assert demo_store.get_candidate(two_pending[0]).status == PENDING
+    assert "First match report." in texts(at)  # back on screen to decide again
+    assert [r.decision for r in demo_store.list_reviews(two_pending[0])] == ["rejected", "undo"]
+    at.button(key="review_accept").click().run()
+    assert demo_store.get_candidate(two_pending[0]).status == ACCEPTED
+
+
+def test_undo_with_nothing_to_undo_says_so(demo_store: Store, two_pending) -> None:
+    at = review()
+    at.button(key="review_undo").click().run()
+    assert at.info[0].value == "You have no decision left to undo in this project."
+
+
+def test_the_keyboard_shortcuts_are_shown(demo_store: Store, two_pending) -> None:
+    at = review()
+    legend = next(c.value for c in at.caption if c.value.startswith("Keys:"))
+    for letter, action in [("a", "accept"), ("r", "reject"), ("e", "edit"), ("s", "skip")]:
+        assert f"**{letter}** {action}" in legend
+    labels = {button.key: button.label for button in at.button}
+    assert labels["review_accept"] == "Accept (a)" and labels["review_undo"] == "Undo last (u)"
+
+
+# -- two annotators ---------------------------------------------------------------------------
+def test_two_sessions_see_different_candidates(demo_store: Store, two_pending) -> None:
+    ana = review(annotator="ana", review_owner="session-ana")
+    ben = review(annotator="ben", review_owner="session-ben")
+    assert "First match report." in texts(ana)
+    assert "Second match report." in texts(ben)
+    assert "First match report." not in texts(ben)
+
+
+def test_a_decision_on_a_changed_candidate_shows_a_conflict(demo_store, two_pending) -> None:
+    at = review(annotator="ana")  # Ana's card shows the first report...
+    seen = demo_store.get_candidate(two_pending[0])
+    curation.decide(demo_store, seen, "rejected", "ben")  # ...when Ben rejects it (table mode)
+    at.button(key="review_accept").click().run()
+    assert "changed after you opened it: it is now rejected by ben" in at.error[0].value
+    assert "not saved" in at.error[0].value
+    assert demo_store.get_candidate(seen.id).status == REJECTED
+    assert [r.annotator for r in demo_store.list_reviews(seen.id)] == ["ben"]
+    at.button(key="review_conflict_open").click().run()
+    assert "First match report." in texts(at)
+    assert "Already rejected" in at.info[0].value
+
+
+def test_review_focus_id_opens_that_candidate(demo_store: Store, two_pending) -> None:
+    at = review(review_focus_id=two_pending[1])
+    assert "Second match report." in texts(at)
+    assert "First match report." not in texts(at)
+
+
+def test_second_opinions_are_blind_and_counted_in_agreement(demo_store, two_pending) -> None:
+    pid = project_id(demo_store, NEWS)
+    at = review(annotator="ana", review_owner="session-ana")
+    at.slider(key="review_overlap").set_value(50).run()
+    assert overlap_fraction(demo_store, pid) == 0.5
+    set_overlap_fraction(demo_store, pid, 1.0)
+    at.button(key="review_accept").click().run()
+    ben = review(annotator="ben", review_owner="session-ben")
+    assert "Second opinion" in ben.info[0].value
+    assert "First match report." in texts(ben)
+    assert not any("by ana" in str(frame.value) for frame in ben.dataframe)  # blind
+    assert not any("accepted" in caption.value for caption in ben.caption)
+    ben.button(key="review_reject").click().run()
+    ben.toggle(key="review_show_agreement").set_value(True).run()
+    metrics = {metric.label: metric.value for metric in ben.metric}
+    assert metrics["Candidates with two opinions"] == "1"
+    assert metrics["Observed agreement"] == "0%"
+
+
+# -- safety -----------------------------------------------------------------------------------
+def test_markup_is_shown_as_text(demo_store: Store) -> None:
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)"> [x](javascript:alert(3))'
+    add_candidate(demo_store, NEWS, text=hostile, label="sports")
+    at = review()
+    assert hostile in texts(at)
+    assert not any(hostile in m.value for m in at.markdown)
+
+
+# -- table mode -------------------------------------------------------------------------------
+def test_table_pages_sorts_and_opens_a_candidate(demo_store: Store) -> None:
+    ids = [add_candidate(demo_store, NEWS, text=f"Report {n}.", label="sports") for n in range(30)]
+    at = review(review_mode="Table")
+    table = at.dataframe[0].value
+    assert len(table) == 30  # all on the first page of 50
+    assert list(table["id"][:3]) == ids[:3]
+    at.toggle(key="review_table_desc").set_value(True).run()
+    assert list(at.dataframe[0].value["id"][:2]) == [ids[-1], ids[-2]]
+    at.selectbox(key="review_table_size").set_value(25).run()
+    at.number_input(key="review_table_page").set_value(2).run()
+    assert list(at.dataframe[0].value["id"]) == list(reversed(ids[:5]))
+    at.selectbox(key="review_table_open_id").set_value(ids[2]).run()
+    at.button(key="review_table_open").click().run()
+    assert at.session_state["review_mode"] == "Queue"
+    assert "Report 2." in texts(at)
+
+
+def test_bulk_accept_asks_with_the_count_then_records_each(demo_store: Store) -> None:
+    ids = [add_candidate(demo_store, NEWS, text=f"Report {n}.", label="sports") for n in range(3)]
+    other = add_candidate(demo_store, NEWS, text="A business story.", label="business")
+    at = review(review_mode="Table", annotator="ana")
+    at.multiselect(key="review_table_labels").set_value(["sports"]).run()
+    at.button(key="review_bulk_accepted").click().run()
+    assert "Accept 3 candidates" in at.warning[0].value
+    assert all(demo_store.get_candidate(i).status == PENDING for i in ids)  # not before yes
+    at.button(key="review_bulk_confirm").click().run()
+    assert all(demo_store.get_candidate(i).status == ACCEPTED for i in ids)
+    assert demo_store.get_candidate(other).status == PENDING
+    assert [demo_store.list_reviews(i)[0].annotator for i in ids] == ["ana"] * 3
+    assert at.toast[0].value == "Accepted 3 candidates."
+
+
+def test_bulk_reject_can_be_cancelled(demo_store: Store, two_pending) -> None:
+    at = review(review_mode="Table")
+    at.button(key="review_bulk_rejected").click().run()
+    at.button(key="review_bulk_cancel").click().run()
+    assert all(demo_store.get_candidate(i).status == PENDING for i in two_pending)
+    assert at.button(key="review_bulk_rejected").label == "Reject all 2 in the selection"
+
+
+# -- preference mode ------------------------------------------------------------------------
+def completion(store: Store, output: str) -> int:
+    pid = project_id(store, GENERAL)
+    content = {"instruction": "Name a colour.", "input": "", "output": output}
+    return store.add_candidate(Candidate(project_id=pid, content=content, method="self_instruct"))
+
+
+def test_preference_mode_stores_the_verdict(demo_store: Store) -> None:
+    ids = [completion(demo_store, "Teal"), completion(demo_store, "Olive")]
+    at = open_app("review", project=GENERAL, review_mode="Preference", annotator="ana")
+    shown = [text for text in texts(at) if text in ("Teal", "Olive")]  # A on the left, then B
+    assert len(shown) == 2 and texts(at)[0] == "Name a colour."
+    at.button(key="pref_b").click().run()
+    [row] = preferences.iter_preference_pairs(demo_store, project_id(demo_store, GENERAL))
+    assert (row["chosen"], row["rejected"]) == (shown[1], shown[0])
+    assert {row["chosen_id"], row["rejected_id"]} == set(ids)
+    assert (row["verdict"], row["annotator"]) == ("better", "ana")
+    assert "No pair is waiting for you" in at.info[0].value
+
+
+def test_preference_mode_asks_the_backend_for_a_second_completion(demo_store: Store) -> None:
+    completion(demo_store, "Teal")
+    with FakeOpenAIServer(reply=lambda _: "Crimson", api_key="test-key") as server:
+        at = open_app("review", GENERAL, review_mode="Preference", **openai_settings(server))
+        at.button(key="pref_generate").click().run()
+    assert "Stored the new completion" in at.success[0].value
+    at.run()
+    assert {"Teal", "Crimson"} <= set(texts(at))
+
+
+# -- AI pre-scoring -------------------------------------------------------------------------
+def test_the_judge_scores_pending_candidates_and_orders_the_queue(demo_store, two_pending) -> None:
+    replies = {
+        "First match report.": {"helpfulness": 5, "correctness": 5, "instruction_following": 5},
+        "Second match report.": {"helpfulness": 2, "correctness": 1, "instruction_following": 2},
+    }
+
+    def reply(messages) -> str:
+        asked = messages[-1]["content"]
+        return next(json.dumps(s) for text, s in replies.items() if text in asked)
+
+    with FakeOpenAIServer(reply=reply, api_key="test-key") as server:
+        at = review(**openai_settings(server))
+        at.button(key="review_judge_run").click().run()
+    assert at.success[0].value == "Scored 2 of 2 candidates."
+    scores = judge.results_for(demo_store, two_pending)
+    assert scores[two_pending[1]].overall == pytest.approx(5 / 3)
+    assert all(demo_store.get_candidate(i).status == PENDING for i in two_pending)
+    low_first = review(review_order="judge_low", review_owner="another-session")
+    assert "Second match report." in texts(low_first)
+    assert any(t.startswith("helpfulness 2/5 · correctness 1/5") for t in texts(low_first))
+
+
+def test_a_garbage_judge_reply_is_reported_on_the_card(demo_store, two_pending) -> None:
+    with FakeOpenAIServer(reply=lambda _: "Looks fine to me!", api_key="test-key") as server:
+        at = review(**openai_settings(server))
+        at.number_input(key="review_judge_n").set_value(1)
+        at.button(key="review_judge_run").click().run()
+        assert "1 could not be scored" in at.success[0].value
+        at.run()
+    assert any("could not parse a 1-5 score" in t for t in texts(at))
+
+
+# -- lineage and the nearest neighbour --------------------------------------------------------
+def test_the_card_shows_what_a_candidate_was_derived_from(demo_store: Store) -> None:
+    pid = project_id(demo_store, NEWS)
+    parent = add_candidate(demo_store, NEWS, text="The original report.", label="sports")
+    demo_store.add_candidate(
+        Candidate(
+            project_id=pid,
+            content={"text": "A reworded report.", "label": "sports"},
+            label="sports",
+            method="chataug",
+            lineage={"source_kind": "candidate", "parent_id": parent},
+            prompt=[Message(role="user", content="Reword it.")],
+        )
+    )
+    at = review(review_focus_id=parent + 1)
+    assert "The original report." in texts(at)
+    assert any(c.value == f"Derived from candidate {parent}" for c in at.caption)
+
+
+@pytest.mark.slow
+def test_the_nearest_accepted_neighbour_is_shown(demo_store: Store) -> None:
+    accepted = add_candidate(
+        demo_store, NEWS, text="The home side won the cup final.", label="sports"
+    )
+    add_candidate(demo_store, NEWS, text="Shares in the airline rose sharply.", label="business")
+    curation.decide(demo_store, demo_store.get_candidate(accepted), "accepted", "ana")
+    add_candidate(demo_store, NEWS, text="The home team won the final of the cup.", label="sports")
+    at = review(review_focus_id=accepted + 2, review_neighbour=True)
+    assert "The home side won the cup final." in texts(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Nearest accepted"))
+    assert float(caption.split("cosine ")[1].rstrip(")")) > 0.7
+
+
+def test_a_blank_annotator_name_is_asked_for_before_any_decision(demo_store, two_pending) -> None:
+    at = review(annotator="  ")
+    assert "Enter your name as Annotator" in at.warning[0].value
+    assert not at.button  # nothing to click until a name is set
