@@ -1,66 +1,73 @@
-"""Insights: counts by status, diversity of the accepted set, and an embedding map."""
+"""Insights: diversity and bias of any selection of candidates, or of two side by side."""
 
-import pandas as pd
 import streamlit as st
 
-from components.charts import embedding_map, status_bar
+from components.insights_data import selection_report
+from components.insights_sections import coverage_tab, diversity_tab, headline, map_tab, plain
+from components.insights_utility import utility_tab
+from components.selection_picker import PRESETS, apply_preset, describe, selection_picker
 from components.state import get_store, require_project
-from seedbed.embeddings import embed_texts
-from seedbed.metrics import average_pairwise_similarity, pca_2d
-from seedbed.models import ACCEPTED
+from seedbed.selection import selection_options
 
 store = get_store()
 project = require_project(store)
-counts = store.count_by_status(project.id)
+options = selection_options(store, project)
+dimensions = store.list_dimensions(project.id)
 
 st.title("Insights")
-st.plotly_chart(status_bar(counts), width="stretch")
-
-scope = st.segmented_control(
-    "Candidates to measure",
-    ["accepted", "all"],
-    default="accepted",
-    key="insights_scope",
+st.caption(
+    "Diversity and bias measured as the AttrPrompt paper does (Yu et al., 2023), on any "
+    "selection of candidates, live while you curate."
 )
-where = ACCEPTED if scope != "all" else None
-selected = list(store.iter_candidates(project.id, where))
-if len(selected) < 2:
-    st.info("Diversity needs at least two candidates; accept some on the Review page.")
+
+compare = st.toggle("Compare two selections", key="insights_compare")
+if compare:
+    st.segmented_control(
+        "Quick comparison",
+        list(PRESETS),
+        format_func=PRESETS.get,
+        key="insights_preset",
+        on_change=apply_preset,
+        args=(options,),
+    )
+    st.session_state.setdefault("insights_b_statuses", ["rejected"])
+    columns = st.columns(2)
+    with columns[0]:
+        where_a = selection_picker("insights_a", options, "Selection A", per_row=2)
+    with columns[1]:
+        where_b = selection_picker("insights_b", options, "Selection B", per_row=2)
+    filters = {describe(where_a, options): where_a, describe(where_b, options): where_b}
+    if len(filters) == 1:  # the same description twice: name them apart
+        filters = {"A": where_a, "B": where_b}
+else:
+    where_a = selection_picker("insights_a", options, "Candidates to measure")
+    filters = {describe(where_a, options): where_a}
+
+reports = {
+    name: selection_report(store, project, where, dimensions) for name, where in filters.items()
+}
+too_small = [name for name, report in reports.items() if report.size < 2]
+if too_small:
+    st.info(
+        "Measures need at least two candidates in each selection ("
+        + ", ".join(plain(name) for name in too_small)
+        + " has fewer): accept some on the Review page or widen the selection."
+    )
+    st.page_link("pages/review.py", label="Go to Review", icon=":material/fact_check:")
     st.stop()
 
-progress = st.progress(0.0, text="Embedding new texts…")
-vectors = embed_texts(
-    [candidate.text for candidate in selected],
-    store,
-    on_progress=lambda done, todo: progress.progress(
-        done / todo, text=f"Embedded {done} of {todo}"
-    ),
+headline(reports)
+diversity, mapped, coverage, utility = st.tabs(
+    ["Diversity", "Embedding map", "Bias and coverage", "Utility check"]
 )
-progress.empty()
-
-aps = average_pairwise_similarity(vectors)
-st.metric(
-    "Average pairwise cosine similarity",
-    f"{aps:.3f}",
-    help="Mean cosine similarity of the sentence embeddings over all pairs: lower is more diverse.",
-)
-st.caption(f"Over {len(selected)} candidates, embedded with all-MiniLM-L6-v2.")
-
-points = pca_2d(vectors)
-frame = pd.DataFrame(
-    {
-        "x": points[:, 0],
-        "y": points[:, 1],
-        "snippet": [c.text[:120] for c in selected],
-        "status": [c.status.value for c in selected],
-        "method": [c.method for c in selected],
-        "label": [c.label or "(none)" for c in selected],
-    }
-)
-dimensions = sorted({name for c in selected for name in c.attributes})
-for name in dimensions:
-    frame[name] = [c.attributes.get(name, "(none)") for c in selected]
-colour_options = ["label", "method", "status", *dimensions]
-colour = st.selectbox("Colour by", colour_options, key="insights_colour")
-st.subheader("Embedding map (PCA)")
-st.plotly_chart(embedding_map(frame, colour), width="stretch")
+with diversity:
+    diversity_tab(reports)
+with mapped:
+    focus = map_tab(reports)
+    if focus is not None:
+        st.session_state["review_focus_id"] = focus
+        st.switch_page("pages/review.py")
+with coverage:
+    coverage_tab(reports, dimensions)
+with utility:
+    utility_tab(store, project, filters)
