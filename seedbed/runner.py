@@ -9,21 +9,18 @@ owner id and keeps a heartbeat (seedbed/engine.py); a job whose owner died is
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 from seedbed import jobs
 from seedbed.engine import JobEngine, ProgressCallback
 from seedbed.job_context import JobError, method_context, method_named, round_rng
 from seedbed.jobs import LIVE, Job, JobSettings, JobStatus
 from seedbed.llm import make_backend
+from seedbed.llm.base import run_sync
 from seedbed.methods import METHODS
 from seedbed.methods.base import Request
 from seedbed.models import Project
@@ -44,7 +41,6 @@ __all__ = [
     "unavailable_methods",
 ]
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Jobs this process is running now (any thread), and the background threads it started.
@@ -139,7 +135,7 @@ def run_claimed(
             make_backend=backend_factory,
             on_progress=on_progress,
         )
-        end = _run_sync(engine.run())
+        end = run_sync(engine.run())
         if end is not None:  # None: another process took the job over
             engine.finish(*end)
     except BaseException as error:
@@ -230,13 +226,3 @@ def _owner_gone(job: Job) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` from synchronous code, on a worker thread if this one has a running loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()

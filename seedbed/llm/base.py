@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import concurrent.futures
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from seedbed.models import GenerationParams, Message, Usage
 
@@ -52,3 +54,20 @@ class ChatBackend(Protocol):
         params: GenerationParams,
         on_result: ResultCallback | None = None,
     ) -> list[ChatResult]: ...
+
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` from synchronous code.
+
+    `asyncio.run` refuses to start inside a running loop (Jupyter, async test
+    runners); there the coroutine runs on a short-lived worker thread instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -9,9 +9,8 @@ exponentially and honours `retry-after` on 429 and 5xx replies.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +20,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
-from seedbed.llm.base import BackendError, ChatResult, ResultCallback
+from seedbed.llm.base import BackendError, ChatResult, ResultCallback, run_sync
 from seedbed.models import GenerationParams, Message, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -111,7 +110,7 @@ class OpenAIBackend:
         """
         if not requests:
             return []
-        return _run_sync(self._generate_async(requests, params, on_result))
+        return run_sync(self._generate_async(requests, params, on_result))
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Callable[..., Awaitable[ChatResult]]]:
@@ -173,7 +172,7 @@ class OpenAIBackend:
 
     def list_models(self) -> list[str]:
         """The model ids the server offers, sorted; raises BackendError on any failure."""
-        return _run_sync(self._with_client(self._list_models_async))
+        return run_sync(self._with_client(self._list_models_async))
 
     # --- async internals -------------------------------------------------------------
 
@@ -338,20 +337,6 @@ def _never_connected(exc: openai.APIConnectionError) -> bool:
     if isinstance(exc, openai.APITimeoutError):
         return False
     return exc.__cause__ is None or type(exc.__cause__).__name__ == "ConnectError"
-
-
-def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` to completion from synchronous code.
-
-    `asyncio.run` refuses to start inside a running loop (Jupyter, async test
-    runners); there the coroutine runs on a short-lived worker thread instead.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def _display_url(url: str) -> str:

@@ -25,13 +25,12 @@ from seedbed import batch_api, batch_rows, job_requests, jobs, pricing, runner
 from seedbed.jobs import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, parse_extra_params
 from seedbed.llm.openai_backend import OpenAIBackend
-from seedbed.methods import METHODS
-from seedbed.models import CandidateFilter, Instance, Project, SeedTask
+from seedbed.models import CandidateFilter, Project
 from seedbed.pricing import Price
 from seedbed.store import Store
 from tests.conftest import ROOT
+from tests.engine_fakes import TwoStage, story_project
 from tests.fake_openai_server import ChatMessages, FakeOpenAIServer
-from tests.unit.test_runner import TwoStage
 
 EXTRA = {"top_k": 40, "min_p": 0.05, "repetition_penalty": 1.1}
 
@@ -42,19 +41,8 @@ def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def method(monkeypatch: pytest.MonkeyPatch) -> TwoStage:
-    fake = TwoStage()
-    monkeypatch.setitem(METHODS, fake.name, fake)
-    return fake
-
-
-@pytest.fixture
 def project(store: Store) -> Project:
-    project_id = store.create_project(Project(name="Batches"))
-    store.add_seed_tasks(
-        project_id, [SeedTask(instruction="Tell a story.", instances=[Instance(output="Once.")])]
-    )
-    return store.get_project(project_id)
+    return story_project(store, "Batches")
 
 
 def reply(messages: ChatMessages) -> str:

@@ -6,8 +6,6 @@ each written reply becomes one candidate. The real methods have their own tests.
 
 from __future__ import annotations
 
-import math
-import random
 import socket
 import threading
 import time
@@ -19,113 +17,23 @@ from seedbed import engine, job_requests, jobs, pricing, runner
 from seedbed.jobs import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, BackendError
 from seedbed.llm.openai_backend import OpenAIBackend
-from seedbed.methods import METHODS
-from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
+from seedbed.methods.base import Request
 from seedbed.models import (
     Candidate,
     CandidateFilter,
-    Check,
-    GenerationParams,
-    Instance,
     Message,
     Project,
-    SeedTask,
 )
 from seedbed.pricing import Price
 from seedbed.store import Store
+from tests.engine_fakes import WRITE_PARAMS, TwoStage, answer, ask, story_project
 from tests.fake_openai_server import ChatMessages, FakeOpenAIServer
 from tests.fakes import FakeBackend
-
-IDEAS_PARAMS = GenerationParams(temperature=0.9, max_tokens=60)
-WRITE_PARAMS = GenerationParams(temperature=0.0, max_tokens=40)
-
-
-def ask(text: str) -> list[Message]:
-    return [Message(role="user", content=text)]
-
-
-class TwoStage(Method):
-    """Plans ceil(n / 2) "ideas" requests; every idea is written in its own request."""
-
-    name = "two_stage"
-    title = "Two stages"
-    stages = ("ideas", "write")
-
-    def __init__(self) -> None:
-        self.plans: list[int] = []
-
-    def unavailable(self, context: MethodContext) -> str | None:
-        return None if context.seed_tasks else "Two stages needs a seed task."
-
-    def plan(self, context: MethodContext, n: int, rng: random.Random) -> list[Request]:
-        self.plans.append(n)
-        tag = f"{rng.getrandbits(16):04x}"
-        return [
-            Request(
-                key=f"{tag}/ideas/{i}",
-                stage="ideas",
-                messages=ask(f"Ideas please ({tag}/{i})"),
-                params=IDEAS_PARAMS,
-            )
-            for i in range(math.ceil(n / 2))
-        ]
-
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        if request.stage == "ideas":
-            ideas = [line.strip() for line in reply.splitlines() if line.strip()]
-            if not ideas:
-                return Outcome(error="The reply held no idea.")
-            return Outcome(
-                follow_ups=[
-                    Request(
-                        key=f"{request.key}/{j}",
-                        stage="write",
-                        messages=ask(f"Write about {idea}"),
-                        params=WRITE_PARAMS,
-                        context={"idea": idea, "pool_text": idea},
-                    )
-                    for j, idea in enumerate(ideas)
-                ]
-            )
-        drafts = []
-        for text in reply.split("||"):  # "||" separates several pieces in one reply
-            score, closest = context.novelty.closest(text)
-            check = Check(name="novelty", passed=score <= 0.7, score=score, detail=closest or "")
-            drafts.append(
-                Draft(
-                    content={"text": text.strip()},
-                    checks=[check],
-                    lineage={"idea": request.context["idea"]},
-                )
-            )
-        return Outcome(drafts=drafts)
-
-
-_counter = iter(range(1, 10**9))
-
-
-def answer(messages: Sequence[Message]) -> str:
-    """Two fresh ideas for an ideas request; a distinct text for a write request."""
-    prompt = messages[-1].content
-    if prompt.startswith("Ideas"):
-        return f"idea {next(_counter)}\nidea {next(_counter)}"
-    return f"A short original piece number {next(_counter)} about {prompt[len('Write about ') :]}"
-
-
-@pytest.fixture
-def method(monkeypatch: pytest.MonkeyPatch) -> TwoStage:
-    fake = TwoStage()
-    monkeypatch.setitem(METHODS, fake.name, fake)
-    return fake
 
 
 @pytest.fixture
 def project(store: Store) -> Project:
-    project_id = store.create_project(Project(name="Engine"))
-    store.add_seed_tasks(
-        project_id, [SeedTask(instruction="Tell a story.", instances=[Instance(output="Once.")])]
-    )
-    return store.get_project(project_id)
+    return story_project(store, "Engine")
 
 
 def settings(n: int = 4, **changes: object) -> JobSettings:

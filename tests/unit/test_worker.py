@@ -26,31 +26,19 @@ from seedbed import job_requests, jobs, runner, worker
 from seedbed import schema as t
 from seedbed.jobs import JobSettings, JobStatus
 from seedbed.llm import BackendConfig
-from seedbed.methods import METHODS
-from seedbed.models import CandidateFilter, Instance, Project, SeedTask
+from seedbed.models import CandidateFilter, Project
 from seedbed.presets import ensure_demo_projects
 from seedbed.store import Store
 from tests.conftest import ROOT
+from tests.engine_fakes import TwoStage, answer, story_project
 from tests.fakes import FakeBackend
-from tests.unit.test_runner import TwoStage, answer
 
 NEWS = "News topic classification"
 
 
 @pytest.fixture
-def method(monkeypatch: pytest.MonkeyPatch) -> TwoStage:
-    fake = TwoStage()
-    monkeypatch.setitem(METHODS, fake.name, fake)
-    return fake
-
-
-@pytest.fixture
 def project(every_store: Store) -> Project:
-    project_id = every_store.create_project(Project(name="Workers"))
-    every_store.add_seed_tasks(
-        project_id, [SeedTask(instruction="Tell a story.", instances=[Instance(output="Once.")])]
-    )
-    return every_store.get_project(project_id)
+    return story_project(every_store, "Workers")
 
 
 def queued(store: Store, project: Project, n: int = 4, **changes: object) -> int:
