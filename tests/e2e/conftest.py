@@ -85,8 +85,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in
+    the main thread while it is open, so it must close before the unit tests run."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

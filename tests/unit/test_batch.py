@@ -7,7 +7,6 @@ in the next. Extra request parameters reach the server on both paths.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -24,6 +23,7 @@ import pytest
 from seedbed import batch_api, batch_rows, job_requests, jobs, pricing, runner
 from seedbed.jobs import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, parse_extra_params
+from seedbed.llm.base import run_sync
 from seedbed.llm.openai_backend import OpenAIBackend
 from seedbed.models import CandidateFilter, Project
 from seedbed.pricing import Price
@@ -313,7 +313,7 @@ def test_a_batch_submitted_just_before_a_crash_is_found_by_its_row_id(
                 file_id = await batch_api.upload(client, backend, "lost.jsonl", records)
                 await batch_api.create(client, backend, file_id, {"seedbed_batch": str(row.id)})
 
-        asyncio.run(crashed_run_submits())
+        run_sync(crashed_run_submits())
         job = runner.run_job(store, job_id, "test-key")
         api = server.batch_api
         sizes = [len(api.input_lines(batch_id)) for batch_id in api.batches]
