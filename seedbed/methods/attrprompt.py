@@ -225,6 +225,25 @@ def read_item(
     return Outcome(follow_ups=[answer])
 
 
+def read_item_or_answer(
+    context: MethodContext,
+    request: Request,
+    reply: str,
+    options_model: type[InstructionFilterOptions],
+    title: str,
+) -> Outcome:
+    """Read a reply of the "item" or the "answer" stage (AttrPrompt and its baseline)."""
+    try:
+        options = options_model.parse(context.options)
+    except ValueError as error:
+        return Outcome(error=str(error))
+    if request.stage == "item":
+        return read_item(context, request, reply, options)
+    if request.stage == "answer":
+        return read_answer(request, reply)
+    return Outcome(error=f"{title} has no stage '{request.stage}'.")
+
+
 def read_answer(request: Request, reply: str) -> Outcome:
     context = request.context
     return answer_outcome(
@@ -269,12 +288,4 @@ class AttrPrompt(Method):
         ]
 
     def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        try:
-            options = AttrPromptOptions.parse(context.options)
-        except ValueError as error:
-            return Outcome(error=str(error))
-        if request.stage == "item":
-            return read_item(context, request, reply, options)
-        if request.stage == "answer":
-            return read_answer(request, reply)
-        return Outcome(error=f"AttrPrompt has no stage '{request.stage}'.")
+        return read_item_or_answer(context, request, reply, AttrPromptOptions, self.title)

@@ -13,7 +13,7 @@ import random
 from pydantic import Field
 
 from seedbed.methods import user_message
-from seedbed.methods.attrprompt import DEFAULT_PARAMS, item_request, read_answer, read_item
+from seedbed.methods.attrprompt import DEFAULT_PARAMS, item_request, read_item_or_answer
 from seedbed.methods.base import Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     ANSWER_PARAMS,
@@ -65,12 +65,4 @@ class ClassConditional(Method):
         return requests
 
     def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        try:
-            options = ClassConditionalOptions.parse(context.options)
-        except ValueError as error:
-            return Outcome(error=str(error))
-        if request.stage == "item":
-            return read_item(context, request, reply, options)
-        if request.stage == "answer":
-            return read_answer(request, reply)
-        return Outcome(error=f"The baseline has no stage '{request.stage}'.")
+        return read_item_or_answer(context, request, reply, ClassConditionalOptions, self.title)
