@@ -6,6 +6,7 @@ that has shipped, add a new one at the end instead.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -389,20 +391,45 @@ def migrate(engine: Engine, up_to: int | None = None) -> list[int]:
     """Apply every migration not yet recorded, each in its own transaction.
 
     Returns the versions applied now. `up_to` stops early (used by tests that
-    build an old database).
+    build an old database). Several processes may start on the same new database
+    at once (app replicas, workers): the one that loses the race for a migration
+    rolls back, sees it recorded by the other, and goes on.
     """
     applied_now = []
     for version, name, apply in MIGRATIONS:
         if up_to is not None and version > up_to:
             break
-        with engine.begin() as conn:
-            if version in applied_versions(conn):
-                continue
-            apply(conn)
-            conn.execute(
-                schema_migrations.insert().values(
-                    version=version, name=name, applied_at=datetime.now(UTC)
-                )
-            )
-        applied_now.append(version)
+        if _apply_once(engine, version, name, apply):
+            applied_now.append(version)
     return applied_now
+
+
+def _apply_once(
+    engine: Engine, version: int, name: str, apply: Callable[[Connection], None]
+) -> bool:
+    """Apply one migration unless it is recorded; True when this call applied it."""
+    for attempt in range(_MIGRATION_ATTEMPTS):
+        try:
+            with engine.begin() as conn:
+                if version in applied_versions(conn):
+                    return False
+                apply(conn)
+                conn.execute(
+                    schema_migrations.insert().values(
+                        version=version, name=name, applied_at=datetime.now(UTC)
+                    )
+                )
+            return True
+        except DBAPIError:
+            # Most likely another process applied it at the same moment (its tables
+            # appeared between our check and our CREATE); DDL rolled back with us.
+            time.sleep(0.1 * (attempt + 1))
+            with engine.connect() as conn:
+                if version in applied_versions(conn):
+                    return False
+            if attempt == _MIGRATION_ATTEMPTS - 1:
+                raise
+    return False
+
+
+_MIGRATION_ATTEMPTS = 5

@@ -11,6 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import sys
+import types
 from typing import Any
 
 import pytest
@@ -42,8 +44,15 @@ def run_replicas(target: Any, *args_by_replica: tuple[Any, ...]) -> list[Any]:
     """Run `target(*args, results)` in one process per args tuple; their results."""
     results = SPAWN.Queue()
     processes = [SPAWN.Process(target=target, args=(*args, results)) for args in args_by_replica]
-    for process in processes:
-        process.start()
+    # A spawned child re-runs the parent's __main__; after an AppTest in this session
+    # that is app.py. Start the children with a bare __main__ instead.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        sys.modules["__main__"] = main
     try:
         return [results.get(timeout=TIMEOUT) for _ in processes]
     finally:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import create_engine, inspect, select, text
 
 from seedbed import schema
 from seedbed.models import CandidateFilter
 from seedbed.store import Store, make_engine
+from tests.conftest import POSTGRES_URL, ROOT
 
 
 def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
@@ -86,3 +90,43 @@ def test_every_migration_applies_on_every_database(every_store: Store) -> None:
     assert {"candidates", "reviews", "embeddings"} <= set(
         inspect(every_store.engine).get_table_names()
     )
+
+
+def _fresh_database_urls(tmp_path: Path) -> list[tuple[str, str | None]]:
+    """(url, schema to drop) for a brand-new SQLite file and, when configured, PostgreSQL schema."""
+    urls: list[tuple[str, str | None]] = [(f"sqlite:///{tmp_path / 'race.db'}", None)]
+    if POSTGRES_URL:
+        name = f"race_{uuid.uuid4().hex[:10]}"
+        with create_engine(POSTGRES_URL).begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        urls.append((f"{POSTGRES_URL}{separator}options=-csearch_path%3D{name}", name))
+    return urls
+
+
+def test_processes_starting_together_on_a_new_database_all_get_it_migrated(
+    tmp_path: Path,
+) -> None:
+    """App replicas and workers may open the same empty database at the same moment."""
+    opener = "import sys; from seedbed.store import Store; Store(sys.argv[1]); print('ok')"
+    for url, schema_name in _fresh_database_urls(tmp_path):
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", opener, url],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        results = [process.communicate(timeout=120) for process in processes]
+        assert [out.strip() for out, _ in results] == ["ok"] * 4, [err for _, err in results]
+        store = Store(url)
+        with store.engine.connect() as conn:
+            versions = list(conn.execute(select(schema.schema_migrations.c.version)).scalars())
+        assert sorted(versions) == [v for v, _, _ in schema.MIGRATIONS]  # each recorded once
+        store.engine.dispose()
+        if schema_name:
+            with create_engine(POSTGRES_URL).begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
