@@ -114,3 +114,12 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def click_tab(page, name: str, timeout: float = 60_000) -> None:
+    """Click a tab once a rerun has replaced the old tab bar (both exist for a moment)."""
+    from playwright.sync_api import expect
+
+    tab = page.get_by_role("tab", name=name)
+    expect(tab).to_have_count(1, timeout=timeout)
+    tab.click()

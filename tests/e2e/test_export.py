@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from tests.e2e.conftest import Server, screenshot
+from tests.e2e.conftest import Server, click_tab, screenshot
 from tests.export_data import fill
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +80,7 @@ def test_import_a_data_file_in_the_browser(page, server: Server, tmp_path) -> No
     good = {"instruction": "Name a moon of Saturn.", "input": "", "output": "Titan"}
     data.write_text(json.dumps(good) + "\n{broken\n", encoding="utf-8")
     open_export(page, server)
-    page.get_by_role("tab", name="Import").click()
+    click_tab(page, "Import")
     page.locator(".st-key-import_data_file input[type=file]").set_input_files(str(data))
     page.get_by_text("Skipped line 2: not valid JSON").wait_for()
     page.locator(".st-key-import_data_go button").click()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from seedbed.models import Candidate, Review
-from tests.e2e.conftest import Server, screenshot
+from tests.e2e.conftest import Server, click_tab, screenshot
 from tests.insight_fixtures import add_reviewed_news, news_project
 
 pytestmark = pytest.mark.e2e
@@ -98,12 +98,12 @@ def test_insights_demo(page, server: Server, tmp_path) -> None:
     page.get_by_text("AttrPrompt vs class-conditional", exact=True).click()
     page.get_by_text("B · accepted · class_conditional · 30 items").wait_for(timeout=TIMEOUT)
     tall_screenshot(page, "insights-02-compare", 3000)
-    page.get_by_role("tab", name="Bias and coverage").click()
+    click_tab(page, "Bias and coverage")
     page.get_by_text("Attribute coverage against the target weights").wait_for()
     tall_screenshot(page, "insights-03-coverage", 3000)
 
     # Utility check, both selections scored on the same real set.
-    page.get_by_role("tab", name="Utility check").click()
+    click_tab(page, "Utility check")
     real = tmp_path / "real.csv"
     real.write_text(REAL_CSV, encoding="utf-8")
     page.locator("input[type=file]").set_input_files(str(real))
@@ -119,7 +119,7 @@ def test_insights_demo(page, server: Server, tmp_path) -> None:
     page.get_by_text("Compare two selections").click()
     page.get_by_text("accepted · attrprompt · 61 items").wait_for(timeout=TIMEOUT)
     settle(page)
-    page.get_by_role("tab", name="Embedding map").click()
+    click_tab(page, "Embedding map")
     page.get_by_text("PCA of the sentence embeddings: 61 of 61 items").wait_for(timeout=TIMEOUT)
     page.locator(".st-key-insights_map").scroll_into_view_if_needed()
     settle(page)
