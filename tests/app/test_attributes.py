@@ -9,21 +9,11 @@ from streamlit.testing.v1 import AppTest
 from seedbed.methods import proposals
 from seedbed.models import AttributeDimension, AttributeValue
 from seedbed.store import Store
-from tests.app.test_pages import open_app, project_id
+from tests.app.test_pages import open_app, openai_settings, project_id
 from tests.fake_openai_server import FakeOpenAIServer
 
 NEWS = "News topic classification"
 TASKS = "General instruction tuning"
-
-
-def settings(server: FakeOpenAIServer, key: str = "test-key") -> dict[str, str]:
-    """What a user types into the sidebar to use an OpenAI-compatible server."""
-    return {
-        "backend_kind": "openai",
-        "backend_base_url": server.base_url,
-        "backend_model": "fake-model",
-        "backend_api_key": key,
-    }
 
 
 def edit_table(at: AppTest, prefix: str, edited_rows: dict[int, dict]) -> None:
@@ -62,7 +52,7 @@ def test_the_model_proposes_dimensions_and_the_user_adds_those_kept(demo_store: 
         "3. Tone: how formal the wording is"
     )
     with FakeOpenAIServer(reply=lambda _: reply, api_key="test-key") as server:
-        at = open_app("attributes", TASKS, **settings(server))
+        at = open_app("attributes", TASKS, **openai_settings(server))
         at.button(key="attributes_propose").click().run()
         pid = project_id(demo_store, TASKS)
         expected = proposals.dimension_messages(demo_store.get_project(pid), 5)[0].content
@@ -84,7 +74,7 @@ def test_the_model_proposes_dimensions_and_the_user_adds_those_kept(demo_store: 
 def test_the_model_proposes_values_for_one_label(demo_store: Store) -> None:
     reply = "1. Curling\n2. Fencing - a sport with swords\n3. Cricket\n4. Rowing"
     with FakeOpenAIServer(reply=lambda _: reply, api_key="test-key") as server:
-        at = open_app("attributes", NEWS, **settings(server))
+        at = open_app("attributes", NEWS, **openai_settings(server))
         at.radio(key="attributes_propose_kind").set_value("values").run()
         at.selectbox(key="attributes_dim").set_value("subtopic").run()
         at.selectbox(key="attributes_propose_label").set_value("sports").run()
@@ -106,7 +96,7 @@ def test_the_model_proposes_values_for_one_label(demo_store: Store) -> None:
 def test_a_backend_error_is_shown_and_nothing_changes(demo_store: Store) -> None:
     pid = project_id(demo_store, TASKS)
     with FakeOpenAIServer(api_key="right-key") as server:
-        at = open_app("attributes", TASKS, **settings(server, "wrong-key-123"))
+        at = open_app("attributes", TASKS, **openai_settings(server, "wrong-key-123"))
         at.button(key="attributes_propose").click().run()
     assert "rejected the API key" in at.error[0].value
     assert "wrong-key-123" not in at.error[0].value
@@ -116,7 +106,7 @@ def test_a_backend_error_is_shown_and_nothing_changes(demo_store: Store) -> None
 def test_an_unusable_reply_is_shown_as_plain_text(demo_store: Store) -> None:
     reply = "<b>I</b> am not able to help with that."
     with FakeOpenAIServer(reply=lambda _: reply, api_key="test-key") as server:
-        at = open_app("attributes", TASKS, **settings(server))
+        at = open_app("attributes", TASKS, **openai_settings(server))
         at.button(key="attributes_propose").click().run()
     assert at.warning[0].value.startswith("The reply held no usable proposal")
     assert reply in [t.value for t in at.text]
@@ -152,7 +142,7 @@ def subtopics(store: Store, pid: int, label: str) -> list[str]:
 def test_values_shared_with_a_similar_label_are_flagged_and_removed(demo_store: Store) -> None:
     pid = with_shared_subtopic(demo_store)
     with FakeOpenAIServer(reply=similar_reply, api_key="test-key") as server:
-        at = open_app("attributes", NEWS, **settings(server))
+        at = open_app("attributes", NEWS, **openai_settings(server))
         at.button(key="attributes_similar_ask").click().run()
         assert len(server.chat_requests) == 5  # one question per label
     assert at.multiselect(key=f"attributes_similar_{pid}_business").value == [
@@ -185,7 +175,7 @@ def test_the_model_flags_values_that_fit_a_similar_label(demo_store: Store) -> N
         at = open_app(
             "attributes",
             NEWS,
-            **settings(server),
+            **openai_settings(server),
             **{f"attributes_similar_{pid}_business": ["politics"]},
         )
         at.button(key="attributes_ambiguity_ask").click().run()
@@ -213,7 +203,7 @@ def test_proposals_wait_while_the_tables_have_unsaved_edits(demo_store: Store) -
     demo_store.replace_dimensions(pid, [AttributeDimension(name="tone")])
     reply = "1. Domain: the field"
     with FakeOpenAIServer(reply=lambda _: reply, api_key="test-key") as server:
-        at = open_app("attributes", TASKS, **settings(server))
+        at = open_app("attributes", TASKS, **openai_settings(server))
         at.button(key="attributes_propose").click().run()
     at.session_state[f"attributes_names_{pid}"] = {
         "edited_rows": {0: {"description": "how it sounds"}},
@@ -229,7 +219,7 @@ def test_a_proposal_the_user_cleared_is_not_added(demo_store: Store) -> None:
     pid = project_id(demo_store, NEWS)
     reply = "1. Curling\n2. Rowing"
     with FakeOpenAIServer(reply=lambda _: reply, api_key="test-key") as server:
-        at = open_app("attributes", NEWS, **settings(server))
+        at = open_app("attributes", NEWS, **openai_settings(server))
         at.radio(key="attributes_propose_kind").set_value("values").run()
         at.selectbox(key="attributes_dim").set_value("length").run()
         at.button(key="attributes_propose").click().run()

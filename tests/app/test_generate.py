@@ -14,23 +14,13 @@ from seedbed.jobs import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, BackendError
 from seedbed.models import CandidateFilter, CandidateStatus
 from seedbed.store import Store
-from tests.app.test_pages import open_app, project_id
+from tests.app.test_pages import open_app, openai_settings, project_id
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.fakes import FakeBackend
 
 NEWS = "News topic classification"
 TASKS = "General instruction tuning"
 ARTICLE = "Sure! Here is the article:\nHarbour workers in Mombasa ended a strike on Tuesday."
-
-
-def openai_settings(server: FakeOpenAIServer, key: str = "test-key") -> dict[str, str]:
-    """What a user types into the sidebar to use an OpenAI-compatible server."""
-    return {
-        "backend_kind": "openai",
-        "backend_base_url": server.base_url,
-        "backend_model": "fake-model",
-        "backend_api_key": key,
-    }
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:

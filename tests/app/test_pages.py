@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from seedbed.models import Candidate
 from seedbed.store import Store
 from tests.conftest import ROOT
+from tests.fake_openai_server import FakeOpenAIServer
 
 TIMEOUT = 60
 
@@ -33,6 +34,16 @@ def open_app(page: str | None = None, project: str | None = None, **state: objec
         at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
+
+
+def openai_settings(server: FakeOpenAIServer, key: str = "test-key") -> dict[str, str]:
+    """What a user types into the sidebar to use an OpenAI-compatible server."""
+    return {
+        "backend_kind": "openai",
+        "backend_base_url": server.base_url,
+        "backend_model": "fake-model",
+        "backend_api_key": key,
+    }
 
 
 def project_id(store: Store, name: str) -> int:

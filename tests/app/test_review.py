@@ -10,7 +10,7 @@ from seedbed import curation, judge, preferences
 from seedbed.agreement import overlap_fraction, set_overlap_fraction
 from seedbed.models import Candidate, CandidateStatus, Message
 from seedbed.store import Store
-from tests.app.test_pages import add_candidate, open_app, project_id
+from tests.app.test_pages import add_candidate, open_app, openai_settings, project_id
 from tests.fake_openai_server import FakeOpenAIServer
 
 NEWS = "News topic classification"
@@ -28,16 +28,6 @@ def two_pending(demo_store: Store) -> list[int]:
         add_candidate(demo_store, NEWS, text=text, label="sports")
         for text in ("First match report.", "Second match report.")
     ]
-
-
-def openai_settings(server: FakeOpenAIServer) -> dict[str, str]:
-    """What a user types into the sidebar to use an OpenAI-compatible server."""
-    return {
-        "backend_kind": "openai",
-        "backend_base_url": server.base_url,
-        "backend_model": "fake-model",
-        "backend_api_key": "test-key",
-    }
 
 
 def texts(at) -> list[str]:

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -206,16 +205,6 @@ def wait_until(condition, timeout: float = 20) -> None:
 
 
 # -- a restart: the killed process's batch is picked up, not sent again ------------------
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 def test_a_killed_batch_job_resumes_with_its_open_batch(

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -260,16 +260,6 @@ def attempts(store: Store, job_id: int) -> list[int]:
     c = t.job_requests.c
     with store.engine.connect() as conn:
         return list(conn.execute(select(c.attempts).where(c.job_id == job_id)).scalars())
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
 
 
 def test_two_worker_processes_one_killed_every_job_done_nothing_sent_twice(
