@@ -3,7 +3,7 @@
 1. Export: a temporary SQLite store with one project of `--n` accepted candidates (each
    with a review); the whole export (plan, Alpaca, OpenAI chat, ShareGPT and raw files,
    card and recipe, no embedding) is written to a zip. Prints seconds and records/s.
-2. Near duplicates: `seedbed.splits.deduplicate(mode="near")` (rapidfuzz ratio, greedy,
+2. Near duplicates: `seedbed.files.splits.deduplicate(mode="near")` (rapidfuzz ratio, greedy,
    first copy wins) against the same greedy loop scoring every pair in pure Python with
    the same measure (100 * 2 * LCS / (len a + len b) over characters, which is what
    rapidfuzz's `fuzz.ratio` computes). Checks that both keep and drop the same texts and
@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from seedbed.bundle import ExportOptions, export_to_path  # noqa: E402
-from seedbed.import_store import ImportItem, store_items  # noqa: E402
+from seedbed.files.bundle import ExportOptions, export_to_path  # noqa: E402
+from seedbed.files.import_store import ImportItem, store_items  # noqa: E402
+from seedbed.files.splits import deduplicate, normalise  # noqa: E402
 from seedbed.models import Candidate, CandidateStatus, Project, Review  # noqa: E402
-from seedbed.splits import deduplicate, normalise  # noqa: E402
-from seedbed.store import Store  # noqa: E402
+from seedbed.store.core import Store  # noqa: E402
 
 TOPICS = ["the tides", "compound interest", "photosynthesis", "a bicycle gear", "jazz", "rust"]
 VERBS = ["Explain", "Summarise", "Describe", "Write a haiku about", "List three facts about"]

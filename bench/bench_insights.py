@@ -4,14 +4,14 @@
    centre, so the label measures mean something), texts of 20-80 words drawn from a Zipf
    distribution over 30,000 made-up words, five labels and the attribute values of the "News
    topic classification" demo (drawn with skewed weights, so coverage has something to find).
-2. Times `seedbed.insight_report.build_report` (what the Insights page runs after the
+2. Times `seedbed.insights.report.build_report` (what the Insights page runs after the
    embedding) measure by measure, in wall and CPU seconds. Target: under 5 s in total.
 3. Checks the exact measures against brute-force references on subsets and prints the
    speed ratio: APS (sum formula vs the n x n similarity matrix), APS by label, the Vendi
    score (d x d dual vs the n x n primal), distinct-n (vs Python sets), the inter-sample
    n-gram frequency (vs pairwise set intersections), and the compression ratio's 1 MB sample
    (vs gzip of everything).
-4. With `--store`, also times reading the rows from SQLite: `seedbed.selection.fetch_rows`
+4. With `--store`, also times reading the rows from SQLite: `seedbed.insights.selection.fetch_rows`
    (eleven columns) against `Store.iter_candidates` (full Candidate objects).
 
 Run: .venv/bin/python bench/bench_insights.py [--n 100000] [--store]
@@ -33,16 +33,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from seedbed.insight_report import build_report  # noqa: E402
-from seedbed.metrics import average_pairwise_similarity, label_similarity, vendi_score  # noqa: E402
-from seedbed.models import AttributeDimension  # noqa: E402
-from seedbed.selection import SelectionRows  # noqa: E402
-from seedbed.text_metrics import (  # noqa: E402
+from seedbed.insights.metrics import average_pairwise_similarity, label_similarity, vendi_score  # noqa: E402
+from seedbed.insights.report import build_report  # noqa: E402
+from seedbed.insights.selection import SelectionRows  # noqa: E402
+from seedbed.insights.text_metrics import (  # noqa: E402
     compression_ratio,
     inter_sample_ngram_frequency,
     lexical_measures,
     tokenize,
 )
+from seedbed.models import AttributeDimension  # noqa: E402
 
 TARGET_SECONDS = 5.0
 LABELS = ["business", "politics", "science and technology", "sports", "health"]
@@ -219,7 +219,7 @@ def main() -> int:
     words = sum(len(text.split()) for text in rows.texts)
     print(f"{args.n:,} items, {words:,} words, 384-d vectors (built in {wall:.1f} s)")
     report, wall, cpu = timed(lambda: build_report(rows, vectors, dimensions, LABELS))
-    print("\nEvery measure but the embedding (seedbed.insight_report.build_report):")
+    print("\nEvery measure but the embedding (seedbed.insights.report.build_report):")
     for name, seconds in report.timings.items():
         print(f"  {name:<16} {seconds:7.3f} s wall {report.cpu_timings[name]:7.3f} s CPU")
     print(f"  {'total':<16} {wall:7.3f} s wall, {cpu:.3f} s CPU (target < {TARGET_SECONDS} s)")
@@ -241,11 +241,11 @@ def main() -> int:
 def bench_store(rows: SelectionRows) -> None:
     from sqlalchemy import insert
 
-    from seedbed import schema as t
-    from seedbed.embeddings import MODEL_NAME, content_hash, embed_texts
+    from seedbed.insights.embeddings import MODEL_NAME, content_hash, embed_texts
+    from seedbed.insights.selection import fetch_rows
     from seedbed.models import ACCEPTED, Project
-    from seedbed.selection import fetch_rows
-    from seedbed.store import Store
+    from seedbed.store import schema as t
+    from seedbed.store.core import Store
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{folder}/bench.db")

@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
-from seedbed import bulk, curation, preferences  # noqa: E402
-from seedbed import schema as t  # noqa: E402
-from seedbed.agreement import agreement  # noqa: E402
 from seedbed.models import PENDING, CandidateFilter, Check, Project  # noqa: E402
-from seedbed.store import Store  # noqa: E402
+from seedbed.review import bulk, curation, preferences  # noqa: E402
+from seedbed.review.agreement import agreement  # noqa: E402
+from seedbed.store import schema as t  # noqa: E402
+from seedbed.store.core import Store  # noqa: E402
 
 TARGET_MS = 50.0
 TOPICS = ["the tides", "compound interest", "photosynthesis", "a bicycle gear", "jazz", "rust"]

@@ -24,11 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from seedbed import job_requests, runner  # noqa: E402
-from seedbed.jobs import JobSettings, JobStatus  # noqa: E402
+from seedbed.files.presets import ensure_demo_projects  # noqa: E402
+from seedbed.jobs import requests as job_requests  # noqa: E402
+from seedbed.jobs import runner  # noqa: E402
+from seedbed.jobs.state import JobSettings, JobStatus  # noqa: E402
 from seedbed.llm import BackendConfig  # noqa: E402
-from seedbed.presets import ensure_demo_projects  # noqa: E402
-from seedbed.store import Store  # noqa: E402
+from seedbed.store.core import Store  # noqa: E402
 
 PROJECT = "News topic classification"
 

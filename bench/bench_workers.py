@@ -37,13 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
-from seedbed import jobs, worker  # noqa: E402
-from seedbed import schema as t  # noqa: E402
-from seedbed.jobs import JobSettings, JobStatus  # noqa: E402
+from seedbed.files.presets import ensure_demo_projects  # noqa: E402
+from seedbed.jobs import state as jobs  # noqa: E402
+from seedbed.jobs import worker  # noqa: E402
+from seedbed.jobs.state import JobSettings, JobStatus  # noqa: E402
 from seedbed.llm import BackendConfig  # noqa: E402
 from seedbed.models import CandidateFilter  # noqa: E402
-from seedbed.presets import ensure_demo_projects  # noqa: E402
-from seedbed.store import Store  # noqa: E402
+from seedbed.store import schema as t  # noqa: E402
+from seedbed.store.core import Store  # noqa: E402
 
 PROJECT = "News topic classification"
 

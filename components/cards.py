@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from components.state import show_text
-from seedbed.judge import CRITERIA, JudgeResult
 from seedbed.models import Candidate
-from seedbed.neighbours import Neighbour
+from seedbed.review.judge import CRITERIA, JudgeResult
+from seedbed.review.neighbours import Neighbour
 
 FIELD_TITLES = {
     "instruction": "Instruction",

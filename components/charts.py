@@ -16,8 +16,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.graph_objects import Figure
 
-from seedbed.coverage import DimensionCoverage, LabelBalance
-from seedbed.metrics import LabelSimilarity, PairSample
+from seedbed.insights.coverage import DimensionCoverage, LabelBalance
+from seedbed.insights.metrics import LabelSimilarity, PairSample
 
 STATUS_COLOURS = {"pending": "#b0b7c3", "accepted": "#2f7d4f", "rejected": "#c0392b"}
 # Selection A, selection B: the same two colours on every chart.

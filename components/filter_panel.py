@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from seedbed.filter_options import filter_options
 from seedbed.models import CandidateFilter, CandidateStatus, Project
-from seedbed.store import Store
+from seedbed.store.core import Store
+from seedbed.store.options import filter_options
 
 _CHECKS = {"any": "any", "flagged": "flagged by a check", "clean": "passed every check"}
 

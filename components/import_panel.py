@@ -6,12 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from components.state import annotator, plain
-from seedbed.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
-from seedbed.import_store import candidates_count, import_items, store_items
-from seedbed.importers import IMPORT_FORMATS, detect_format, parse_file
+from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
+from seedbed.files.import_store import candidates_count, import_items, store_items
+from seedbed.files.importers import IMPORT_FORMATS, detect_format, parse_file
+from seedbed.files.recipe import RecipeError, import_project, read_bundle
 from seedbed.models import CandidateStatus, Project
-from seedbed.recipe import RecipeError, import_project, read_bundle
-from seedbed.store import Store
+from seedbed.store.core import Store
 
 _SHOWN_ERRORS = 20
 

@@ -7,10 +7,12 @@ import streamlit as st
 from pydantic import ValidationError
 
 from components.state import api_key
-from seedbed import batch_rows, job_requests, jobs, pricing, runner, worker
-from seedbed.jobs import LIVE, Job, JobProgress, JobStatus
-from seedbed.pricing import Price
-from seedbed.store import Store
+from seedbed.jobs import batch_rows, pricing, runner, worker
+from seedbed.jobs import requests as job_requests
+from seedbed.jobs import state as jobs
+from seedbed.jobs.pricing import Price
+from seedbed.jobs.state import LIVE, Job, JobProgress, JobStatus
+from seedbed.store.core import Store
 
 POLL_SECONDS = 1.0
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
+from seedbed.insights.selection import SelectionOptions
 from seedbed.models import CandidateFilter, CandidateStatus
-from seedbed.selection import SelectionOptions
 
 BASELINE_METHOD = "class_conditional"
 PRESETS = {

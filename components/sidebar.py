@@ -11,7 +11,7 @@ from components.auth import sign_out_button
 from components.state import get_backend
 from seedbed.auth import User
 from seedbed.llm import BackendConfig, BackendError, local_backend
-from seedbed.store import Store
+from seedbed.store.core import Store
 
 _KINDS = {
     "embedded": "Embedded SmolLM2-135M (offline demo)",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from seedbed.llm import BackendConfig, ChatBackend, make_backend
 from seedbed.models import Project
-from seedbed.store import Store, database_url
+from seedbed.store.core import Store, database_url
 
 
 @st.cache_resource(show_spinner=False)

@@ -22,7 +22,7 @@ from seedbed.llm import BackendError
 from seedbed.methods import proposals
 from seedbed.methods.attrprompt import combination_count
 from seedbed.models import GenerationParams, Message
-from seedbed.store import StoreError
+from seedbed.store.core import StoreError
 
 ALL_LABELS = "(every label)"
 

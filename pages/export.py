@@ -5,7 +5,7 @@ import streamlit as st
 from components.filter_panel import candidate_filter_panel
 from components.import_panel import import_data, import_project_panel, show_import_notices
 from components.state import current_project, get_store
-from seedbed.bundle import (
+from seedbed.files.bundle import (
     MIME_TYPES,
     ExportError,
     ExportOptions,
@@ -13,8 +13,8 @@ from seedbed.bundle import (
     file_label,
     write_export,
 )
-from seedbed.dataset_card import LICENSES, embedding_diversity
-from seedbed.export import (
+from seedbed.files.card import LICENSES, embedding_diversity
+from seedbed.files.records import (
     CANDIDATE_FORMATS,
     FORMAT_TITLES,
     FORMATS,

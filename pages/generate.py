@@ -6,8 +6,10 @@ from components.cards import candidate_card
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
 from components.state import api_key, backend_config, get_backend, get_store, require_project
-from seedbed import job_requests, jobs, runner, worker
-from seedbed.jobs import JobSettings, JobStatus
+from seedbed.jobs import requests as job_requests
+from seedbed.jobs import runner, worker
+from seedbed.jobs import state as jobs
+from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import BackendError, local_backend, parse_extra_params
 from seedbed.methods import METHODS
 from seedbed.models import CandidateFilter

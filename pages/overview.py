@@ -3,9 +3,9 @@
 import streamlit as st
 
 from components.state import current_project, get_store
+from seedbed.files.presets import list_presets, load_preset
 from seedbed.models import Project, ProjectKind
-from seedbed.presets import list_presets, load_preset
-from seedbed.store import StoreError
+from seedbed.store.core import StoreError
 
 store = get_store()
 project = current_project(store)

@@ -5,9 +5,9 @@ import uuid
 
 import streamlit as st
 
-from components.review_preference import preference_mode
-from components.review_queue import queue_mode, show_flash
-from components.review_table import table_mode
+from components.review.preference import preference_mode
+from components.review.queue import queue_mode, show_flash
+from components.review.table import table_mode
 from components.state import annotator, get_store, require_project
 
 MODES = {"Queue": queue_mode, "Table": table_mode, "Preference": preference_mode}

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from components.state import get_store, require_project
-from seedbed.importers import detect_format, parse_file, seed_tasks_from
-from seedbed.seedio import (
+from seedbed.files.importers import detect_format, parse_file, seed_tasks_from
+from seedbed.files.seeds import (
     SEED_ROW_COLUMNS,
     dump_seed_tasks_jsonl,
     seed_tasks_from_rows,

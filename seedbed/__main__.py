@@ -1,3 +1,3 @@
-from seedbed.cli import main
+from seedbed.cli.main import main
 
 raise SystemExit(main())

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from seedbed.presets import ensure_demo_projects
-from seedbed.store import Store
+from seedbed.files.presets import ensure_demo_projects
+from seedbed.store.core import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+# A database the first schema wrote (SQL dump), for the migration tests.
+V1_DUMP = ROOT / "tests" / "data" / "seedbed_v1.sql"
 
 
 @pytest.fixture(autouse=True)

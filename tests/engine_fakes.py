@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.models import Check, GenerationParams, Instance, Message, Project, SeedTask
-from seedbed.store import Store
+from seedbed.store.core import Store
 
 
 def story_project(store: Store, name: str) -> Project:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seedbed.files.presets import ensure_demo_projects
 from seedbed.models import Candidate, Check, Message, Review, Usage
-from seedbed.presets import ensure_demo_projects
-from seedbed.store import Store
+from seedbed.store.core import Store
 
 INSTRUCTIONS = "General instruction tuning"
 NEWS = "News topic classification"

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from seedbed.files.presets import list_presets, load_preset
 from seedbed.models import Candidate, Review
-from seedbed.presets import list_presets, load_preset
-from seedbed.store import Store
+from seedbed.store.core import Store
 
 SUBJECTS = {
     "business": [

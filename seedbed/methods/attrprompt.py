@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from seedbed import filters
+from seedbed.checks import refusal_check
 from seedbed.methods import user_message
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
@@ -202,11 +202,11 @@ def read_item(
     attributes = request.context.get("attributes", {})
     if context.project.kind == ProjectKind.CLASSIFICATION:
         content = {"text": text, "label": label or ""}
-        checks = [filters.refusal_check(text)]
+        checks = [refusal_check(text)]
         return Outcome(
             drafts=[Draft(content=content, label=label, attributes=attributes, checks=checks)]
         )
-    checks = instruction_checks(text, context, options) + [filters.refusal_check(text)]
+    checks = instruction_checks(text, context, options) + [refusal_check(text)]
     if not all(check.passed for check in checks):
         content = {"instruction": text, "input": "", "output": ""}
         draft = Draft(content=content, label=label, attributes=attributes, checks=checks)

@@ -1,7 +1,7 @@
 """The contract between generation methods and the engine that runs them.
 
 A method is pure: it plans chat requests and reads replies, and never calls a
-backend or the store. The engine (seedbed/runner.py and seedbed/jobs.py) sends
+backend or the store. The engine (seedbed/jobs/runner.py and seedbed/jobs/state.py) sends
 the requests, persists each one, and stores what a reply turns into, so a run
 can be resumed request by request after a crash.
 
@@ -59,7 +59,7 @@ class Outcome(Strict):
 
 
 class NoveltyPool(Protocol):
-    """What methods need of seedbed.filters.NoveltyIndex."""
+    """What methods need of seedbed.checks.NoveltyIndex."""
 
     tokenizer: str  # "rouge" (the reference's ASCII tokens) or "unicode"
 

@@ -14,7 +14,7 @@ import random
 
 from pydantic import Field
 
-from seedbed import filters
+from seedbed.checks import refusal_check
 from seedbed.methods import user_message
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import check_options, item_noun, list_items, normalise
@@ -110,7 +110,7 @@ class ChatAug(Method):
                 Draft(
                     content=content,
                     label=source.label,
-                    checks=[_changed_check(paraphrase, source), filters.refusal_check(paraphrase)],
+                    checks=[_changed_check(paraphrase, source), refusal_check(paraphrase)],
                     lineage=source.lineage(
                         operation="paraphrase", generation=source.generation + 1, number=number
                     ),

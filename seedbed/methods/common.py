@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Self
 
 from pydantic import Field, ValidationError, model_validator
 
-from seedbed import filters
+from seedbed import checks
+from seedbed.checks import MAX_WORDS, MIN_WORDS, NOVELTY_THRESHOLD, refusal_check
 from seedbed.methods import user_message
 from seedbed.methods.base import Draft, MethodContext, Outcome, Request
 from seedbed.models import Candidate, Check, GenerationParams, Project, ProjectKind, Strict
@@ -80,13 +81,13 @@ class InstructionFilterOptions(MethodOptions):
     """The Self-Instruct filters' numbers, for methods that write new instructions."""
 
     novelty_threshold: float = Field(
-        filters.NOVELTY_THRESHOLD,
+        NOVELTY_THRESHOLD,
         gt=0,
         le=1,
         description="A new instruction whose ROUGE-L F against the pool is above this is flagged",
     )
-    min_words: int = Field(filters.MIN_WORDS, ge=1, description="Fewer words: flagged")
-    max_words: int = Field(filters.MAX_WORDS, ge=1, description="More words: flagged")
+    min_words: int = Field(MIN_WORDS, ge=1, description="Fewer words: flagged")
+    max_words: int = Field(MAX_WORDS, ge=1, description="More words: flagged")
 
     @model_validator(mode="after")
     def _words_in_order(self) -> Self:
@@ -99,7 +100,7 @@ def instruction_checks(
     text: str, context: MethodContext, options: InstructionFilterOptions
 ) -> list[Check]:
     """Self-Instruct's checks on a new instruction, against the run's novelty pool."""
-    return filters.instruction_checks(
+    return checks.instruction_checks(
         text,
         context.novelty,
         threshold=options.novelty_threshold,
@@ -244,7 +245,7 @@ def answer_outcome(request: Request, reply: str, **draft: Any) -> Outcome:
 
 def with_refusal(checks: list[Check], text: str) -> list[Check]:
     """`checks` with one "refusal" check that fails if `text` or an earlier part refused."""
-    refusal = filters.refusal_check(text)
+    refusal = refusal_check(text)
     earlier = [check for check in checks if check.name == "refusal"]
     if not earlier:
         return [*checks, refusal]

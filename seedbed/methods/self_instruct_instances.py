@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from seedbed import filters
+from seedbed.checks import instance_checks, refusal_check
 from seedbed.methods import user_message
 from seedbed.methods.base import Draft
 from seedbed.methods.common import normalise, yes_no
@@ -147,7 +147,7 @@ def _split_inline_output(line: str) -> list[str]:
 
 
 def instance_verdicts(found: Sequence[Instance]) -> list[list[Check]]:
-    """Self-Instruct's instance checks (`filters.instance_checks`) for each draft.
+    """Self-Instruct's instance checks (`checks.instance_checks`) for each draft.
 
     A conflict (one input, different outputs) concerns the whole task: the paper
     drops all of the task's instances then, so every draft carries it. The other
@@ -155,14 +155,14 @@ def instance_verdicts(found: Sequence[Instance]) -> list[list[Check]]:
     instance's own: each instance is checked among neutral stand-ins, so that
     only its own faults show and the detail names its own number.
     """
-    conflict = [c for c in filters.instance_checks(found) if c.name == "instance_conflict"]
+    conflict = [c for c in instance_checks(found) if c.name == "instance_conflict"]
     verdicts = []
     for position, item in enumerate(found):
         padded = [
             item if other == position else Instance(input=f"stand-in {other}", output=f"{other}")
             for other in range(len(found))
         ]
-        own = [c for c in filters.instance_checks(padded) if c.name != "instance_conflict"]
+        own = [c for c in instance_checks(padded) if c.name != "instance_conflict"]
         verdicts.append([*conflict, *own])
     return verdicts
 
@@ -199,7 +199,7 @@ def instance_drafts(
     return [
         Draft(
             content={"instruction": instruction, "input": item.input, "output": item.output},
-            checks=[*task_checks, *checks, filters.refusal_check(item.output)],
+            checks=[*task_checks, *checks, refusal_check(item.output)],
             attributes=attributes,
             lineage={"classification": classification, "instance": number, "instances": len(found)},
         )

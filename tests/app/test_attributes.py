@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from seedbed.methods import proposals
 from seedbed.models import AttributeDimension, AttributeValue
-from seedbed.store import Store
+from seedbed.store.core import Store
 from tests.app.test_pages import open_app, openai_settings, project_id
 from tests.fake_openai_server import FakeOpenAIServer
 

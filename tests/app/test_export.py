@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from seedbed.bundle import MemorySink
+from seedbed.files.bundle import MemorySink
+from seedbed.files.recipe import build_recipe, recipe_json
 from seedbed.models import CandidateStatus
-from seedbed.recipe import build_recipe, recipe_json
-from seedbed.store import Store
+from seedbed.store.core import Store
 from tests.app.test_pages import open_app
 from tests.export_data import INSTRUCTIONS, NEWS, fill, project_id
 

@@ -9,11 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import job_progress
-from seedbed import job_requests, jobs, pricing, runner
-from seedbed.jobs import JobSettings, JobStatus
+from seedbed.jobs import pricing, runner
+from seedbed.jobs import requests as job_requests
+from seedbed.jobs import state as jobs
+from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, BackendError
 from seedbed.models import CandidateFilter, CandidateStatus
-from seedbed.store import Store
+from seedbed.store.core import Store
 from tests.app.test_pages import open_app, openai_settings, project_id
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.fakes import FakeBackend

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import insert
 from streamlit.testing.v1 import AppTest
 
-from seedbed import embeddings
-from seedbed import schema as t
-from seedbed.metrics import average_pairwise_similarity
+from seedbed.insights import embeddings
+from seedbed.insights.metrics import average_pairwise_similarity
+from seedbed.insights.selection import fetch_rows
+from seedbed.insights.text_metrics import lexical_measures
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Review
-from seedbed.selection import fetch_rows
-from seedbed.store import Store
-from seedbed.text_metrics import lexical_measures
+from seedbed.store import schema as t
+from seedbed.store.core import Store
 from tests.app.test_pages import add_candidate, open_app
 from tests.insight_fixtures import BagOfWordsEmbedder, add_reviewed_news, news_project
 

@@ -8,7 +8,7 @@ import os
 from streamlit.testing.v1 import AppTest
 
 from seedbed.models import Candidate
-from seedbed.store import Store
+from seedbed.store.core import Store
 from tests.conftest import ROOT
 from tests.fake_openai_server import FakeOpenAIServer
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from seedbed import curation, judge, preferences
-from seedbed.agreement import overlap_fraction, set_overlap_fraction
 from seedbed.models import Candidate, CandidateStatus, Message
-from seedbed.store import Store
+from seedbed.review import curation, judge, preferences
+from seedbed.review.agreement import overlap_fraction, set_overlap_fraction
+from seedbed.store.core import Store
 from tests.app.test_pages import add_candidate, open_app, openai_settings, project_id
 from tests.fake_openai_server import FakeOpenAIServer
 

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from seedbed.auth import hash_password
-from seedbed.store import Store
+from seedbed.store.core import Store
 from tests.conftest import ROOT
 
 SECRETS = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from seedbed.store import Store
+from seedbed.store.core import Store
 from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from seedbed import job_requests, jobs
-from seedbed.jobs import JobStatus
+from seedbed.jobs import requests as job_requests
+from seedbed.jobs import state as jobs
+from seedbed.jobs.state import JobStatus
 from tests.e2e.conftest import Server, screenshot
 from tests.fake_openai_server import FakeOpenAIServer
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from seedbed import preferences
-from seedbed.judge import JudgeResult, save_result
+from seedbed.files.presets import list_presets, load_preset
 from seedbed.models import Candidate, CandidateStatus, Check
-from seedbed.presets import list_presets, load_preset
+from seedbed.review import preferences
+from seedbed.review.judge import JudgeResult, save_result
 from tests.e2e.conftest import Server, screenshot
 
 pytestmark = pytest.mark.e2e

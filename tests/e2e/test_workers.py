@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from seedbed import jobs
-from seedbed.jobs import JobStatus
+from seedbed.jobs import state as jobs
+from seedbed.jobs.state import JobStatus
 from tests.conftest import ROOT
 from tests.e2e.conftest import Server, screenshot
 from tests.e2e.test_generate_jobs import ARTICLE, click_key, fill_key, settle

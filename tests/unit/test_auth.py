@@ -47,7 +47,7 @@ def test_oidc_users_are_annotators_unless_listed_as_admins() -> None:
 
 
 def test_the_cli_prints_a_hash_that_verifies(monkeypatch, capsys) -> None:
-    from seedbed import cli
+    from seedbed.cli import main as cli
 
     monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": "s3cret")
     assert cli.main(["hash-password"]) == 0

@@ -1,0 +1,111 @@
+"""Cached computations behind the Insights page, keyed by a cheap version of each selection.
+
+A report is recomputed only when its selection's rows or decisions change (count, last id,
+last review, decision versions) or the project's attribute targets do; only texts never seen
+before reach the embedding model, with a progress bar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+from components.state import get_store
+from seedbed.insights.embeddings import embed_texts
+from seedbed.insights.metrics import pca_2d, umap_2d
+from seedbed.insights.report import SelectionReport, build_report
+from seedbed.insights.selection import fetch_rows, selection_version
+from seedbed.insights.utility import LabelledText, UtilityResult, utility_check
+from seedbed.models import AttributeDimension, CandidateFilter, CandidateStatus, Project
+from seedbed.store.core import Store
+
+
+def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.ndarray:
+    """Embeddings for `texts`; a progress bar appears only when new texts need the model."""
+    bar = None
+
+    def show(done: int, todo: int) -> None:
+        nonlocal bar
+        bar = bar or st.progress(0.0)
+        bar.progress(done / todo, text=f"Embedding {todo:,} new {what}: {done:,} done")
+
+    vectors = embed_texts(list(texts), store, on_progress=show)
+    if bar is not None:
+        bar.empty()
+    return vectors
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the selection…")
+def _report(
+    url: str, project_id: int, where_json: str, version: tuple, targets_json: str, labels: tuple
+) -> SelectionReport:
+    store = get_store()
+    rows = fetch_rows(store, project_id, CandidateFilter.model_validate_json(where_json))
+    vectors = embed_with_progress(rows.texts, store, "candidates")
+    dimensions = [AttributeDimension.model_validate(item) for item in json.loads(targets_json)]
+    return build_report(rows, vectors, dimensions, labels)
+
+
+def selection_report(
+    store: Store, project: Project, where: CandidateFilter, dimensions: list[AttributeDimension]
+) -> SelectionReport:
+    """The cached report of one selection (recomputed when its version key changes)."""
+    targets = json.dumps([d.model_dump(mode="json", exclude={"id"}) for d in dimensions])
+    return _report(
+        store.url,
+        project.id,
+        where.model_dump_json(),
+        selection_version(store, project.id, where),
+        targets,
+        tuple(project.labels),
+    )
+
+
+@st.cache_data(max_entries=4, show_spinner="Drawing the map…")
+def map_coordinates(vectors: np.ndarray, method: str) -> np.ndarray:
+    """2-D coordinates of the map points (PCA, or UMAP when installed)."""
+    return umap_2d(vectors) if method == "UMAP" else pca_2d(vectors)
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(max_entries=4, show_spinner="Training on the synthetic set, testing on yours…")
+def _utility(
+    url: str, project_id: int, where_json: str, version: tuple, digest: str, _real: tuple
+) -> UtilityResult:
+    store = get_store()
+    rows = fetch_rows(store, project_id, CandidateFilter.model_validate_json(where_json))
+    keep = [i for i, label in enumerate(rows.labels) if label]
+    train = embed_with_progress([rows.texts[i] for i in keep], store, "candidates")
+    test = embed_with_progress([item.text for item in _real], store, "real texts")
+    return utility_check(train, [rows.labels[i] for i in keep], test, [r.label for r in _real])
+
+
+def utility_result(
+    store: Store,
+    project: Project,
+    where: CandidateFilter,
+    digest: str,
+    real: Sequence[LabelledText],
+) -> UtilityResult:
+    """Train on the accepted, labelled items of `where`; test on the uploaded set (`digest`)."""
+    accepted = accepted_part(where)
+    return _utility(
+        store.url,
+        project.id,
+        accepted.model_dump_json(),
+        selection_version(store, project.id, accepted),
+        digest,
+        tuple(real),
+    )
+
+
+def accepted_part(where: CandidateFilter) -> CandidateFilter:
+    """The same selection, accepted items only: what the utility check trains on."""
+    return where.model_copy(update={"statuses": [CandidateStatus.ACCEPTED]})

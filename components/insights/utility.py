@@ -1,0 +1,73 @@
+"""The utility check section: upload a real labelled set, train on the synthetic one, score."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import streamlit as st
+
+from components import charts
+from components.insights.data import accepted_part, file_digest, utility_result
+from seedbed.insights.utility import UtilityError, parse_labelled_file
+from seedbed.models import CandidateFilter, Project
+from seedbed.store.core import Store
+
+
+def utility_tab(store: Store, project: Project, selections: Mapping[str, CandidateFilter]) -> None:
+    """`selections` maps each selection's display name to its filter."""
+    st.caption(
+        "How the AttrPrompt paper judges generated data: train a classifier on it and test "
+        "on real, human-labelled examples. A logistic regression is trained on the sentence "
+        "embeddings of each selection's accepted items and scored on the file you upload."
+    )
+    if not project.labels:
+        st.info("The utility check is for classification projects (items with labels).")
+        return
+    upload = st.file_uploader(
+        "Real labelled set: CSV with text and label columns, or JSONL with text and label keys",
+        type=["csv", "jsonl"],
+        key="insights_utility_file",
+    )
+    if upload is None:
+        return
+    data = upload.getvalue()
+    real, errors = parse_labelled_file(upload.name, data)
+    if errors:
+        st.error("This file cannot be used yet: fix these lines and upload it again.")
+        st.code("\n".join(errors), language=None)
+        return
+    labels = sorted({item.label for item in real})
+    st.caption(f"{len(real):,} real items, {len(labels)} labels: " + ", ".join(labels))
+    digest = file_digest(data)
+    if st.button("Run the utility check", key="insights_utility_run", type="primary"):
+        st.session_state["insights_utility_for"] = digest
+    if st.session_state.get("insights_utility_for") != digest:
+        return
+    columns = st.columns(len(selections))
+    for column, (name, where) in zip(columns, selections.items(), strict=True):
+        with column:
+            if len(selections) > 1:
+                st.markdown(f"**{name}**")
+            _scores(store, project, where, digest, real)
+
+
+def _scores(store: Store, project: Project, where: CandidateFilter, digest: str, real) -> None:
+    try:
+        result = utility_result(store, project, where, digest, real)
+    except UtilityError as error:
+        trained_on = store.count_candidates(project.id, accepted_part(where))
+        st.warning(f"{error} ({trained_on:,} accepted items in this selection.)")
+        return
+    left, right = st.columns(2)
+    left.metric("Accuracy", f"{result.accuracy:.1%}", border=True)
+    right.metric(
+        "Macro-F1",
+        f"{result.macro_f1:.3f}",
+        border=True,
+        help="F1 averaged over the real set's labels, each counting the same.",
+    )
+    st.plotly_chart(charts.confusion_heatmap(result.labels, result.confusion), width="stretch")
+    note = f"Trained on {result.train_size:,} accepted items, tested on {result.test_size:,}."
+    if result.unseen_labels:
+        note += " Never generated, so always wrong: " + ", ".join(result.unseen_labels) + "."
+    st.caption(note)

@@ -1,0 +1,215 @@
+"""The job commands of `python -m seedbed`: generate, resume, jobs, worker.
+
+`generate` starts a job and runs it in the foreground (or, with --queue, leaves
+it to workers); `resume` goes on with a job that was cancelled, stopped, failed
+or killed; `jobs` lists them; `worker` runs queued jobs until stopped. The API
+key comes from OPENAI_API_KEY and is never stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from sqlalchemy.engine import make_url
+
+from seedbed.jobs import batch_rows, runner, worker
+from seedbed.jobs import requests as job_requests
+from seedbed.jobs import state as jobs
+from seedbed.jobs.state import Job, JobProgress, JobSettings, JobStatus
+from seedbed.llm import BackendConfig, parse_extra_params
+from seedbed.methods import METHODS
+from seedbed.models import Project
+from seedbed.store.core import Store
+
+FindProject = Callable[[Store, str], Project]
+_SHOWN_FAILURES = 20
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add generate, resume and jobs to the command line's subcommands."""
+    generate = commands.add_parser("generate", help="run a generation job into a project")
+    generate.add_argument("--project", required=True, help="project name")
+    generate.add_argument("--method", choices=list(METHODS), required=True)
+    generate.add_argument("-n", type=int, default=5, help="how many candidates")
+    generate.add_argument("--backend", choices=["embedded", "openai"], default="embedded")
+    generate.add_argument("--model", default="", help="model name for --backend openai")
+    generate.add_argument("--base-url", default="", help="OpenAI-compatible server URL")
+    generate.add_argument(
+        "--stage-model",
+        action="append",
+        default=[],
+        metavar="STAGE=MODEL",
+        help="another model for one stage of the method, e.g. classify=gpt-4o-mini (repeatable)",
+    )
+    generate.add_argument("--concurrency", type=int, default=8, help="requests at once")
+    generate.add_argument("--budget-tokens", type=int, help="stop before passing this many tokens")
+    generate.add_argument("--budget-usd", type=float, help="stop before passing this cost")
+    generate.add_argument("--options", default="{}", help="method options as JSON")
+    generate.add_argument(
+        "--extra-params",
+        default="",
+        metavar="JSON",
+        help='more request fields for --backend openai, e.g. \'{"top_k": 40, "min_p": 0.05}\'',
+    )
+    generate.add_argument(
+        "--batch-from",
+        type=int,
+        metavar="N",
+        help="send jobs of at least N candidates through the provider's Batch API",
+    )
+    generate.add_argument(
+        "--queue", action="store_true", help="leave the job to `worker` processes and return"
+    )
+    generate.add_argument("--seed", type=int, default=0)
+
+    resume = commands.add_parser("resume", help="go on with an unfinished job")
+    resume.add_argument("--job", type=int, required=True, help="job id (see `jobs`)")
+    resume.add_argument(
+        "--retry-failed", action="store_true", help="send the failed requests again too"
+    )
+
+    listing = commands.add_parser("jobs", help="list the generation jobs")
+    listing.add_argument("--project", help="only this project's jobs")
+
+    runs = commands.add_parser(
+        "worker", help="run the jobs queued for workers (uses this machine's OPENAI_API_KEY)"
+    )
+    runs.add_argument(
+        "--poll", type=float, default=worker.POLL_SECONDS, help="seconds between looks"
+    )
+    runs.add_argument("--exit-when-idle", action="store_true", help="stop when no job is queued")
+    runs.add_argument("--max-jobs", type=int, help="stop after running this many jobs")
+
+
+def run(store: Store, args: argparse.Namespace, find_project: FindProject) -> int:
+    """Run the job command `args.command`; the process exit code."""
+    if args.command == "jobs":
+        project = find_project(store, args.project) if args.project else None
+        return _list(store, project)
+    if args.command == "worker":
+        return _work(store, args)
+    try:
+        if args.command == "generate":
+            project = find_project(store, args.project)
+            wanted = f"{args.n} candidate{'s' if args.n != 1 else ''} wanted"
+            if args.queue:
+                job_id = worker.queue_job(store, project, _settings(args))
+                print(f"job {job_id} queued for workers: {args.method}, {wanted}")
+                print("  run it with: python -m seedbed worker (same DATABASE_URL)")
+                return 0
+            job_id = runner.start_job(store, project, _settings(args))
+            print(f"job {job_id} started: {args.method}, {wanted}", flush=True)
+        else:
+            job_id = args.job
+            if args.retry_failed:
+                job_requests.retry_failed(store, job_id)
+        job = runner.run_job(store, job_id, on_progress=_print_progress)
+    except (runner.JobError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return _report(store, job)
+
+
+def _settings(args: argparse.Namespace) -> JobSettings:
+    """The job settings the generate arguments describe; ValueError says what is wrong."""
+    extra = parse_extra_params(args.extra_params)
+    if extra and args.backend != "openai":
+        raise ValueError("--extra-params needs --backend openai.")
+    backend = BackendConfig(
+        kind=args.backend, model=args.model, base_url=args.base_url, extra_body=extra
+    )
+    stages = METHODS[args.method].stages
+    stage_backends = {}
+    for item in args.stage_model:
+        stage, _, model = item.partition("=")
+        if stage not in stages or not model.strip():
+            raise ValueError(
+                f"--stage-model {item!r}: use STAGE=MODEL with a stage of {args.method} "
+                f"({', '.join(stages)})."
+            )
+        stage_backends[stage] = backend.model_copy(update={"model": model.strip()})
+    try:
+        options = json.loads(args.options)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--options is not valid JSON: {error}") from None
+    return JobSettings(
+        method=args.method,
+        n=args.n,
+        seed=args.seed,
+        options=options,
+        backend=backend,
+        stage_backends=stage_backends,
+        concurrency=args.concurrency,
+        budget_tokens=args.budget_tokens,
+        budget_usd=args.budget_usd,
+        batch_from=args.batch_from,
+    )
+
+
+def _line(progress: JobProgress) -> str:
+    cost = f", ${progress.cost_usd:.4f}" if progress.cost_usd else ""
+    return (
+        f"{progress.stored}/{progress.n} candidates ({progress.filtered} flagged), "
+        f"{progress.failed} failed requests, {progress.tokens:,} tokens{cost}"
+    )
+
+
+def _print_progress(progress: JobProgress) -> None:
+    print(_line(progress), flush=True)
+
+
+def _report(store: Store, job: Job) -> int:
+    """Print how the job ended and why each failed request failed; 0 unless it failed."""
+    progress = job_requests.job_progress(store, job)
+    print(f"job {job.id} {job.status}: {_line(progress)}, {progress.elapsed_seconds:.1f} s")
+    if job.message:
+        print(f"  {job.message}", file=sys.stderr if job.status == JobStatus.FAILED else None)
+    for line in batch_rows.summary(store, job.id):
+        print(f"  {line}")
+    failures = job_requests.failed_requests(store, job.id)
+    for record in failures[:_SHOWN_FAILURES]:
+        print(f"  failed {record.request.key}: {record.error}", file=sys.stderr)
+    if len(failures) > _SHOWN_FAILURES:
+        print(f"  ... and {len(failures) - _SHOWN_FAILURES} more failed", file=sys.stderr)
+    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        print(f"  resume with: python -m seedbed resume --job {job.id}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _list(store: Store, project: Project | None) -> int:
+    names = {p.id: p.name for p in store.list_projects()}
+    listed = jobs.list_jobs(store, project.id if project else None, limit=100)
+    for job in listed:
+        progress = job_requests.job_progress(store, job)
+        status = "interrupted" if runner.is_interrupted(job) else job.status.value
+        where = f"{names.get(job.project_id, '?')} / {job.method}"
+        note = f"  ({job.message})" if job.message else ""
+        print(f"{job.id:>5}  {status:<11}  {where}: {_line(progress)}{note}")
+    if not listed:
+        print("no jobs yet")
+    return 0
+
+
+def _work(store: Store, args: argparse.Namespace) -> int:
+    """Run queued jobs until stopped (Ctrl-C or SIGTERM hand the current job back)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    runs = worker.Worker(store, poll_seconds=args.poll, say=lambda line: print(line, flush=True))
+    where = make_url(store.url).render_as_string(hide_password=True)
+    print(f"worker {runner.new_owner().rsplit('/', 1)[0]} waiting for jobs in {where}", flush=True)
+    try:
+        count = runs.run(exit_when_idle=args.exit_when_idle, max_jobs=args.max_jobs)
+    except KeyboardInterrupt:
+        print("worker stopped", flush=True)
+        return 0
+    print(f"worker finished: {count} job{'s' if count != 1 else ''} run", flush=True)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt

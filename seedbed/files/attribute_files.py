@@ -1,0 +1,137 @@
+"""Attribute values from plain text files, one value a line, as the AttrPrompt repository has them.
+
+Its layout is one folder per dimension: `style/style.txt` holds values for every
+label, and `subtopics/<label>.jsonl` (plain lines despite the name) holds the
+values of one label. A zip of such folders, or loose files with a dimension
+name typed by the user, both work.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from seedbed.files.importers import decode_lines
+from seedbed.models import AttributeDimension, AttributeValue
+
+VALUE_SUFFIXES = {".txt", ".jsonl"}
+
+
+def name_key(name: str) -> str:
+    """Case and punctuation ignored: "Sci_Tech", "sci-tech" and "sci tech" match."""
+    return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
+
+
+def read_values(data: bytes) -> tuple[list[str], list[str]]:
+    """The distinct values of a file (one a line, blank lines skipped) and its problems."""
+    values: list[str] = []
+    problems: list[str] = []
+    for number, line in decode_lines(data):
+        if line is None:
+            problems.append(f"line {number}: not valid UTF-8")
+            continue
+        value = line.strip()
+        if value.startswith('"'):  # a JSON string per line is read as its text
+            try:
+                decoded = json.loads(value)
+            except json.JSONDecodeError:
+                decoded = None
+            if isinstance(decoded, str):
+                value = decoded.strip()
+        if value and value not in values:
+            values.append(value)
+    return values, problems
+
+
+@dataclass
+class AttributeImport:
+    dimensions: list[AttributeDimension] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _target(path: str, labels: Sequence[str], dimension: str) -> tuple[str, str | None] | str:
+    """(dimension, label or None) for a file, or the reason it is skipped."""
+    pure = PurePosixPath(path)
+    folder = pure.parent.name
+    name = dimension.strip() or folder or pure.stem
+    label = {name_key(label): label for label in labels}.get(name_key(pure.stem))
+    if label is not None:
+        if not dimension.strip() and not folder:
+            return "per-label values need a dimension name (or a folder named after it)"
+        return name, label
+    if dimension.strip() or name_key(pure.stem) == name_key(name):
+        return name, None
+    return f"named neither after its folder '{folder}' nor after a label of this project"
+
+
+def dimensions_from_files(
+    files: Mapping[str, bytes], labels: Sequence[str], dimension: str = ""
+) -> AttributeImport:
+    """Dimensions read from `files` (path -> bytes), with one problem per skipped file or line.
+
+    A file named after a label gives that label's values; a file named after its
+    folder (or after `dimension`, or any file when `dimension` is given) gives
+    values for every label.
+    """
+    result = AttributeImport()
+    dimensions: dict[str, AttributeDimension] = {}
+    for path, data in sorted(files.items()):
+        if PurePosixPath(path).suffix.lower() not in VALUE_SUFFIXES:
+            result.problems.append(f"{path}: skipped (not a .txt or .jsonl file)")
+            continue
+        target = _target(path, labels, dimension)
+        if isinstance(target, str):
+            result.problems.append(f"{path}: skipped ({target})")
+            continue
+        values, problems = read_values(data)
+        result.problems += [f"{path} {problem}" for problem in problems]
+        if not values:
+            result.problems.append(f"{path}: skipped (no values)")
+            continue
+        name, label = target
+        found = dimensions.setdefault(name, AttributeDimension(name=name))
+        into = found.per_label.setdefault(label, []) if label else found.values
+        known = {value.value for value in into}
+        into += [AttributeValue(value=value) for value in values if value not in known]
+    result.dimensions = list(dimensions.values())
+    return result
+
+
+def files_from_zip(data: bytes) -> dict[str, bytes]:
+    """The files of a zip archive by path (folders, hidden files and macOS extras left out)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {
+            info.filename: archive.read(info)
+            for info in archive.infolist()
+            if not info.is_dir()
+            and "__MACOSX" not in info.filename
+            and not PurePosixPath(info.filename).name.startswith(".")
+        }
+
+
+def merge_dimensions(
+    existing: Sequence[AttributeDimension], imported: Sequence[AttributeDimension]
+) -> list[AttributeDimension]:
+    """`existing` with the imported values added (new values only) and new dimensions appended."""
+    merged = [dimension.model_copy(deep=True) for dimension in existing]
+    by_key = {name_key(dimension.name): dimension for dimension in merged}
+    for dimension in imported:
+        target = by_key.get(name_key(dimension.name))
+        if target is None:
+            merged.append(dimension.model_copy(deep=True))
+            by_key[name_key(dimension.name)] = merged[-1]
+            continue
+        pairs = [(target.values, dimension.values)]
+        pairs += [
+            (target.per_label.setdefault(label, []), values)
+            for label, values in dimension.per_label.items()
+        ]
+        for into, values in pairs:
+            known = {value.value for value in into}
+            into += [value for value in values if value.value not in known]
+    return merged

@@ -1,0 +1,4 @@
+"""Measuring a selection.
+
+The rows, the report, diversity and text metrics, coverage, utility, embeddings.
+"""

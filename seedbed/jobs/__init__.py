@@ -1,0 +1,4 @@
+"""Running generation.
+
+Job state, requests, context, senders, the engine, batches, pricing, the runner.
+"""

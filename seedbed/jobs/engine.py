@@ -1,0 +1,381 @@
+"""The engine of one job run: send a job's requests, store every reply the moment it lands.
+
+A method (seedbed/methods) plans chat requests and reads replies; the engine
+sends the job's pending requests (seedbed/jobs/state.py) with bounded concurrency and,
+for each reply, stores in one transaction the request's outcome, its candidates
+and its follow-up requests. Finished requests are never sent again; one left
+unanswered by a killed process is sent again by the next run.
+
+Rounds: when every request is answered and the job holds fewer than `n`
+candidates, the method plans again (at most `max_rounds` rounds). Round r uses
+its own rng derived from (seed, r), so a resumed job plans exactly what the
+lost process would have.
+
+Budget: before each request the engine reserves the most it may use (its prompt
+at ~4 characters a token plus max_tokens), and sends nothing that could pass the cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from seedbed.jobs import requests as job_requests
+from seedbed.jobs import state as jobs
+from seedbed.jobs.batches import BatchQueue, open_batches
+from seedbed.jobs.context import JobError, method_context, method_named, round_rng
+from seedbed.jobs.pricing import budget_problem, load_prices
+from seedbed.jobs.senders import BackendFactory, Sender, estimate_tokens, open_senders
+from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord
+from seedbed.llm import BackendError, ChatBackend, ChatResult
+from seedbed.methods.base import Draft, Outcome, Request, main_text
+from seedbed.models import Candidate, Usage
+from seedbed.store.core import Store
+
+ProgressCallback = Callable[[JobProgress], None]
+HEARTBEAT_SECONDS = 1.0
+
+
+@dataclass
+class _Flight:
+    record: RequestRecord
+    sender: Sender
+    tokens: int  # the most this request may use, reserved against the budget
+    usd: float
+
+
+class JobEngine:
+    """One run of one job in this process, from claim (by seedbed/jobs/runner.py) to end.
+
+    Everything runs on one event loop thread: sending is concurrent, while
+    reading replies, the novelty pool and every store write happen one at a time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        job: Job,
+        owner: str,
+        *,
+        api_key: str | None,
+        make_backend: BackendFactory,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.store, self.job, self.owner, self.api_key = store, job, owner, api_key
+        self.settings = job.settings
+        self.make_backend, self.on_progress = make_backend, on_progress
+        self.method = method_named(self.settings.method)
+        project = store.get_project(job.project_id)
+        if project is None:
+            raise JobError(f"The project of job {job.id} no longer exists.")
+        self.context = method_context(store, project, self.settings.options, job.id)
+        self.prices = load_prices(store)
+        self.progress = job_requests.job_progress(store, job)
+        self.queue = deque(job_requests.pending_requests(store, job.id))
+        for record in self.queue:  # instructions a lost process had added to the pool
+            if pool_text := record.request.context.get("pool_text"):
+                self.context.novelty.add(pool_text)
+        self.flights: dict[asyncio.Future[ChatResult], _Flight] = {}
+        # Kept as running totals: a Batch API round may hold thousands of flights.
+        self.in_flight: Counter[str] = Counter()  # stage -> requests in flight
+        self.reserved_tokens, self.reserved_usd = 0, 0.0
+        self.batches: BatchQueue | None = None
+        self.senders: dict[str, Sender] = {}
+        self.yields: dict[str, list[int]] = {}  # stage -> [drafts, replies]
+        self.end: tuple[JobStatus, str | None] | None = None
+        self.rounds, self.round_start = job.rounds, -1
+        self.started = time.monotonic()
+        self.last_beat = 0.0
+
+    def elapsed(self) -> float:
+        return self.job.elapsed_seconds + time.monotonic() - self.started
+
+    async def run(self) -> tuple[JobStatus, str | None] | None:
+        """Send until the job ends; its end status and message (None: another process took it)."""
+        reason = self.method.unavailable(self.context)
+        if reason:
+            return JobStatus.FAILED, reason
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                self.senders = await open_senders(
+                    stack, self.settings, self.method.stages, self.make_backend, self.api_key
+                )
+                if problem := self._unpriced():
+                    return JobStatus.FAILED, problem
+                if self.settings.uses_batches():
+                    self.batches = await open_batches(stack, self.store, self.job, self.senders)
+            except BackendError as error:
+                return JobStatus.FAILED, str(error)
+            while True:
+                if not self._beat():
+                    return None
+                self._dispatch()
+                if not self.flights:
+                    if self.end is not None:
+                        break
+                    if self.progress.stored >= self.settings.n:
+                        self.end = (JobStatus.DONE, None)
+                        break
+                    if not self.queue:
+                        self._plan_round()
+                    continue
+                finished, _ = await asyncio.wait(
+                    self.flights, timeout=HEARTBEAT_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                for future in finished:
+                    self._land(future)
+        return self.end
+
+    def _unpriced(self) -> str | None:
+        if self.settings.budget_usd is None:
+            return None
+        for sender in self.senders.values():
+            if self.prices.find(sender.backend.model) is None:
+                return (
+                    f"No price for model '{sender.backend.model}': add it to the price table "
+                    "or use a token budget."
+                )
+        return None
+
+    def _beat(self) -> bool:
+        """Heartbeat about once a second; notices a cancel request. False: the job was taken."""
+        now = time.monotonic()
+        if now - self.last_beat < HEARTBEAT_SECONDS:
+            return True
+        self.last_beat = now
+        still_owner, cancel = jobs.heartbeat(self.store, self.job.id, self.owner, self.elapsed())
+        if not still_owner:
+            for future in self.flights:
+                future.cancel()
+            return False
+        if cancel and self.end is None:
+            self.end = (JobStatus.CANCELLED, "Cancelled by the user; a resume goes on from here.")
+            if self.batches is not None:  # a provider batch may take hours: stop waiting
+                self.batches.cancel()
+        return True
+
+    # -- sending --
+
+    def _dispatch(self) -> None:
+        """Send queued requests while there is room, budget, and candidates still to make."""
+        limit = self.batches.limit if self.batches else self.settings.concurrency
+        while self.queue and self.end is None and len(self.flights) < limit:
+            if self.progress.stored + self._expected_yield() >= self.settings.n:
+                return
+            record = self.queue[0]
+            sender = self.senders.get(record.request.stage, self.senders[""])
+            prompt, completion = estimate_tokens(record.request)
+            most = Usage(prompt_tokens=prompt, completion_tokens=completion)
+            usd = self.prices.cost(sender.backend.model, most) or 0.0
+            over = budget_problem(
+                self.settings.budget_tokens,
+                self.settings.budget_usd,
+                used_tokens=self.progress.tokens,
+                used_usd=self.progress.cost_usd,
+                reserved_tokens=self.reserved_tokens + most.total_tokens,
+                reserved_usd=self.reserved_usd + usd,
+                next_tokens=most.total_tokens,
+                next_usd=usd,
+            )
+            if over:
+                if not self.flights:
+                    self.end = (JobStatus.STOPPED, over)
+                return
+            self.queue.popleft()
+            request = record.request
+            if self.batches is not None:  # counts its attempts when it submits
+                sending = self.batches.send(record, sender)
+            else:
+                job_requests.count_attempt(self.store, record.id)
+                sending = sender.send(request.messages, request.params)
+            self._take_off(
+                asyncio.ensure_future(sending), _Flight(record, sender, most.total_tokens, usd)
+            )
+
+    def _take_off(self, future: asyncio.Future[ChatResult], flight: _Flight) -> None:
+        self.flights[future] = flight
+        self.in_flight[flight.record.request.stage] += 1
+        self.reserved_tokens += flight.tokens
+        self.reserved_usd += flight.usd
+
+    def _touch_down(self, future: asyncio.Future[ChatResult]) -> _Flight:
+        flight = self.flights.pop(future)
+        self.in_flight[flight.record.request.stage] -= 1
+        self.reserved_tokens -= flight.tokens
+        self.reserved_usd -= flight.usd
+        if not self.flights:  # no float residue in what the budget sees as reserved
+            self.reserved_tokens, self.reserved_usd = 0, 0.0
+        return flight
+
+    def _expected_yield(self) -> float:
+        """Candidates the requests in flight should bring (1 each for a stage not seen yet)."""
+        total = 0.0
+        for stage, count in self.in_flight.items():
+            drafts, replies = self.yields.get(stage, (0, 0))
+            total += count * (drafts / replies if replies else 1.0)
+        return total
+
+    # -- storing --
+
+    def _land(self, future: asyncio.Future[ChatResult]) -> None:
+        flight = self._touch_down(future)
+        if future.cancelled():
+            return  # left pending: a resume sends it again
+        error = future.exception()
+        if isinstance(error, BackendError):
+            # Every request would fail the same way: stop, keep the rest pending.
+            self.end = (JobStatus.FAILED, str(error))
+            for other in self.flights:
+                other.cancel()
+            return
+        if error is not None:  # not the backend's kind of failure: this request only
+            result = ChatResult(error=f"{type(error).__name__}: {error}")
+        else:
+            result = future.result()
+        self._store_reply(flight, result)
+        if self.on_progress is not None:
+            self.on_progress(self.snapshot())
+
+    def _store_reply(self, flight: _Flight, result: ChatResult) -> None:
+        record, backend = flight.record, flight.sender.backend
+        model = result.model or backend.model
+        cost = self.prices.cost(model, result.usage)
+        if cost is None:
+            cost = self.prices.cost(backend.model, result.usage)
+        if cost is not None:
+            cost *= result.price_factor  # Batch API replies cost less
+        outcome = self._read(record.request, result)
+        room = max(0, self.settings.n - self.progress.stored)
+        kept = [] if outcome.error else outcome.drafts[:room]
+        note = ""
+        if len(outcome.drafts) > len(kept) and not outcome.error:
+            surplus = len(outcome.drafts) - len(kept)
+            drafts = "draft" if surplus == 1 else "drafts"
+            note = f"{surplus} further {drafts} not stored: the job had its {self.settings.n}."
+        candidates = [
+            self._candidate(record, draft, model, backend, result.usage if i == 0 else Usage())
+            for i, draft in enumerate(kept)
+        ]
+        stored = job_requests.complete_request(
+            self.store,
+            record,
+            error=outcome.error,
+            note=note,
+            model=model,
+            usage=result.usage,
+            cost_usd=cost,
+            candidates=candidates,
+            follow_ups=[] if outcome.error else outcome.follow_ups,
+            owner=self.owner,
+        )
+        if stored is None:  # another run took the job over: the next heartbeat stops this one
+            self.last_beat = 0.0
+            return
+        ids, added = stored
+        self.queue.extendleft(reversed(added))  # depth first: finish drafts before new work
+        for draft in kept:
+            self.context.novelty.add(main_text(draft.content))
+        self._count(record.request.stage, result, cost, outcome, kept, ids, added)
+
+    def _read(self, request: Request, result: ChatResult) -> Outcome:
+        if result.error:
+            return Outcome(error=result.error)
+        try:
+            return self.method.read(self.context, request, result.text)
+        except Exception as error:  # a method's bug fails its request, not the job
+            return Outcome(error=f"The reply could not be read ({type(error).__name__}: {error}).")
+
+    def _candidate(
+        self, record: RequestRecord, draft: Draft, model: str, backend: ChatBackend, usage: Usage
+    ) -> Candidate:
+        request = record.request
+        return Candidate(
+            project_id=self.job.project_id,
+            content=draft.content,
+            method=self.method.name,
+            label=draft.label,
+            attributes=draft.attributes,
+            prompt=request.messages,
+            model=model,
+            params=request.params.model_dump(exclude={"stop"})
+            | {"backend": backend.name}
+            | _extra_params(backend),
+            usage=usage,  # a reply's tokens count once, on its first candidate
+            checks=draft.checks,
+            job_id=self.job.id,
+            lineage={**draft.lineage, "job_request_id": record.id},
+        )
+
+    def _count(
+        self,
+        stage: str,
+        result: ChatResult,
+        cost: float | None,
+        outcome: Outcome,
+        kept: list[Draft],
+        ids: list[int],
+        added: list[RequestRecord],
+    ) -> None:
+        """Update the in-memory progress as the store now has it (no read back)."""
+        p = self.progress
+        p.prompt_tokens += result.usage.prompt_tokens
+        p.completion_tokens += result.usage.completion_tokens
+        if cost is None:
+            p.unpriced_tokens += result.usage.total_tokens
+        else:
+            p.cost_usd += cost
+        if outcome.error:
+            p.failed += 1
+        else:
+            p.done += 1
+            drafts, replies = self.yields.get(stage, (0, 0))
+            self.yields[stage] = [drafts + len(outcome.drafts), replies + 1]
+        p.pending += len(added) - 1
+        p.requests += len(added)
+        p.stored += len(ids)
+        p.filtered += sum(1 for d in kept if any(not check.passed for check in d.checks))
+
+    def _plan_round(self) -> None:
+        """Plan another round, or end the job when rounds are used up or bring nothing."""
+        n, stored = self.settings.n, self.progress.stored
+        limit = self.method.max_rounds(self.context)
+        most = self.settings.max_rounds if limit is None else min(limit, self.settings.max_rounds)
+        if self.rounds >= most:
+            self.end = (JobStatus.DONE, f"{stored} of {n} candidates after {self.rounds} rounds.")
+            return
+        if stored == self.round_start:
+            self.end = (JobStatus.DONE, f"{stored} of {n} candidates: the last round added none.")
+            return
+        round_ = self.rounds + 1
+        try:
+            requests = self.method.plan(
+                self.context, n - stored, round_rng(self.settings.seed, round_)
+            )
+        except ValueError as error:
+            self.end = (JobStatus.FAILED, str(error))
+            return
+        added = job_requests.add_round(self.store, self.job.id, round_, requests)
+        self.rounds, self.round_start = round_, stored
+        if not added:
+            self.end = (JobStatus.DONE, f"{stored} of {n} candidates: nothing more to ask.")
+            return
+        self.queue.extend(job_requests.pending_requests(self.store, self.job.id))
+        self.progress.requests += added
+        self.progress.pending += added
+
+    def snapshot(self) -> JobProgress:
+        return self.progress.model_copy(update={"elapsed_seconds": self.elapsed()})
+
+    def finish(self, status: JobStatus, message: str | None) -> None:
+        jobs.finish_job(self.store, self.job.id, self.owner, status, self.elapsed(), message)
+
+
+def _extra_params(backend: ChatBackend) -> dict[str, str]:
+    """The backend's extra request parameters, as JSON, for the candidate's record."""
+    extra = getattr(backend, "extra_body", None)
+    return {"extra": json.dumps(extra, sort_keys=True)} if extra else {}

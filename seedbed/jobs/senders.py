@@ -1,0 +1,78 @@
+"""The backends of one job run, opened once, each answering one request per call.
+
+The OpenAI-compatible backend keeps one async client (connection pool) for the
+whole run; a synchronous backend (the embedded model, test fakes) answers on a
+thread pool. Stages may use different backends (a cheap model to classify, a
+strong one for instances); stages with the same settings share one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from seedbed.jobs.state import JobSettings
+from seedbed.llm import BackendConfig, ChatBackend, ChatResult
+from seedbed.methods.base import Request
+from seedbed.models import GenerationParams, Message
+
+BackendFactory = Callable[[BackendConfig, str | None], ChatBackend]
+
+
+@dataclass
+class Sender:
+    """One backend opened for a run: `await send(messages, params)` answers one request.
+
+    `send` raises BackendError when no request can succeed (wrong key, unknown
+    model, unreachable server); any other failure comes back as `error`.
+    """
+
+    backend: ChatBackend
+    send: Callable[[Sequence[Message], GenerationParams], Awaitable[ChatResult]]
+
+
+async def open_senders(
+    stack: contextlib.AsyncExitStack,
+    settings: JobSettings,
+    stages: Iterable[str],
+    make_backend: BackendFactory,
+    api_key: str | None,
+) -> dict[str, Sender]:
+    """A sender for each stage ("" for a stage the method did not declare), closed with `stack`."""
+    opened: dict[str, Sender] = {}
+    by_stage: dict[str, Sender] = {}
+    for stage in ("", *stages):
+        config = settings.backend_for(stage)
+        key = config.model_dump_json()
+        if key not in opened:
+            backend = make_backend(config, api_key)
+            opened[key] = await _open(stack, backend, settings.concurrency)
+        by_stage[stage] = opened[key]
+    return by_stage
+
+
+async def _open(stack: contextlib.AsyncExitStack, backend: ChatBackend, concurrency: int) -> Sender:
+    session = getattr(backend, "session", None)
+    if session is not None:  # an async client kept open for the whole run
+        return Sender(backend, await stack.enter_async_context(session()))
+    pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(concurrency))
+    loop = asyncio.get_running_loop()
+
+    async def send(messages: Sequence[Message], params: GenerationParams) -> ChatResult:
+        [result] = await loop.run_in_executor(pool, backend.generate, [messages], params)
+        return result
+
+    return Sender(backend, send)
+
+
+def estimate_tokens(request: Request) -> tuple[int, int]:
+    """The most (prompt, completion) tokens a request may use.
+
+    The prompt at about 4 characters a token plus a few per message (chat
+    formatting); the completion at the request's max_tokens.
+    """
+    prompt = sum(len(message.content) // 4 + 4 for message in request.messages)
+    return prompt, request.params.max_tokens

@@ -1,0 +1,387 @@
+"""Exports: every format against its schema and through Hugging Face datasets, card, atomicity."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+
+from seedbed.cli import main as cli
+from seedbed.files import bundle
+from seedbed.files.bundle import ExportOptions, MemorySink, export_to_path, write_export
+from seedbed.files.formats import RECORD_MODELS
+from seedbed.files.records import (
+    FORMATS,
+    alpaca_record,
+    classification_record,
+    export_lines,
+    openai_chat_record,
+    sharegpt_record,
+)
+from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project, ProjectKind, utcnow
+from seedbed.store import schema as t
+from seedbed.store.core import Store
+from tests.export_data import INSTRUCTIONS, NEWS, Filled, fill
+
+INSTRUCTION_PROJECT = Project(id=1, name="Tasks")
+NEWS_PROJECT = Project(
+    id=2, name="News", kind=ProjectKind.CLASSIFICATION, labels=["business", "sports"]
+)
+ALL = CandidateFilter()
+
+
+def instruction_candidate(**kwargs) -> Candidate:
+    content = {"instruction": "Add the numbers.", "input": "2 + 3", "output": "5"}
+    return Candidate(project_id=1, content=content, method="self_instruct", **kwargs)
+
+
+def news_candidate(**kwargs) -> Candidate:
+    content = {"text": "Lagos FC won 2-1.", "label": "sports"}
+    return Candidate(project_id=2, content=content, method="attrprompt", label="sports", **kwargs)
+
+
+@pytest.fixture
+def store(every_store: Store) -> Store:
+    """Every test here runs on SQLite and, when configured, on PostgreSQL."""
+    return every_store
+
+
+@pytest.fixture
+def filled(store: Store) -> Filled:
+    return fill(store)
+
+
+def project(store: Store, project_id: int) -> Project:
+    return store.get_project(project_id)
+
+
+def export_dir(store: Store, project_id: int, tmp_path: Path, **options) -> Path:
+    out = tmp_path / "export"
+    export_to_path(store, project(store, project_id), ExportOptions(**options), out)
+    return out
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# -- one record ------------------------------------------------------------------------
+def test_alpaca_records_of_both_kinds() -> None:
+    assert alpaca_record(instruction_candidate(), INSTRUCTION_PROJECT) == {
+        "instruction": "Add the numbers.",
+        "input": "2 + 3",
+        "output": "5",
+    }
+    assert alpaca_record(news_candidate(), NEWS_PROJECT) == {
+        "instruction": "Classify the text into one of these labels: business, sports.",
+        "input": "Lagos FC won 2-1.",
+        "output": "sports",
+    }
+
+
+def test_chat_and_sharegpt_records_carry_the_same_turns() -> None:
+    chat = openai_chat_record(instruction_candidate(), INSTRUCTION_PROJECT, "Be brief.")
+    assert chat == {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Add the numbers.\n\n2 + 3"},
+            {"role": "assistant", "content": "5"},
+        ]
+    }
+    assert sharegpt_record(instruction_candidate(), INSTRUCTION_PROJECT) == {
+        "conversations": [
+            {"from": "human", "value": "Add the numbers.\n\n2 + 3"},
+            {"from": "gpt", "value": "5"},
+        ]
+    }
+    with_system = sharegpt_record(news_candidate(), NEWS_PROJECT, "You label news.")
+    assert with_system["conversations"][0] == {"from": "system", "value": "You label news."}
+    assert with_system["conversations"][-1] == {"from": "gpt", "value": "sports"}
+
+
+def test_the_edited_content_wins_everywhere() -> None:
+    relabelled = news_candidate(edited_content={"text": "Lagos FC won 2-1.", "label": "business"})
+    assert alpaca_record(relabelled, NEWS_PROJECT)["output"] == "business"
+    assert classification_record(relabelled, NEWS_PROJECT) == {
+        "text": "Lagos FC won 2-1.",
+        "label": "business",
+    }
+    with pytest.raises(ValueError, match="needs a classification project"):
+        classification_record(instruction_candidate(), INSTRUCTION_PROJECT)
+
+
+def test_lines_are_one_object_each_with_unicode_kept() -> None:
+    tricky = "café — 咖啡馆 😊\u2028next\x85line\ttab"
+    candidate = instruction_candidate().model_copy(
+        update={"content": {"instruction": "Translate.", "input": "Coffee\nshop", "output": tricky}}
+    )
+    outputs = {
+        "alpaca": lambda r: r["output"],
+        "openai_chat": lambda r: r["messages"][-1]["content"],
+        "sharegpt": lambda r: r["conversations"][-1]["value"],
+    }
+    for fmt, output in outputs.items():
+        [line] = export_lines([candidate], INSTRUCTION_PROJECT, fmt)
+        # One line for every reader, even one splitting with str.splitlines().
+        assert line.endswith("\n") and len(line.splitlines()) == 1
+        assert "café — 咖啡馆 😊" in line  # UTF-8 as it is, not \u escapes
+        assert output(json.loads(line)) == tricky
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown export format 'csv'"):
+        list(export_lines([news_candidate()], NEWS_PROJECT, "csv"))
+
+
+# -- whole exports -----------------------------------------------------------------------
+def test_every_format_matches_its_schema(store: Store, filled: Filled, tmp_path: Path) -> None:
+    for pid in (filled.instruction_id, filled.news_id):
+        formats = [f for f in FORMATS if f != "classification" or pid == filled.news_id]
+        out = export_dir(store, pid, tmp_path / str(pid), formats=formats, where=ALL)
+        for fmt in formats:
+            if fmt == "preference" and pid == filled.news_id:
+                # No news prompt has both an accepted and a rejected answer: no empty file.
+                assert not (out / "preference.jsonl").exists()
+                assert "No preference pair was found" in (out / "README.md").read_text()
+                continue
+            lines = (out / f"{fmt}.jsonl").read_text(encoding="utf-8").splitlines()
+            assert lines, fmt
+            for line in lines:
+                RECORD_MODELS[fmt].model_validate_json(line)
+
+
+def test_every_export_loads_with_hugging_face_datasets(
+    store: Store, filled: Filled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    from datasets import load_dataset
+
+    for pid in (filled.instruction_id, filled.news_id):
+        formats = [f for f in FORMATS if f != "classification" or pid == filled.news_id]
+        options = {"formats": formats, "where": ALL, "validation_fraction": 0.25, "seed": 3}
+        out = export_dir(store, pid, tmp_path / str(pid), **options)
+        for path in sorted(out.glob("*.jsonl")):
+            expected = records(path)
+            if not expected:
+                continue
+            loaded = load_dataset(
+                "json", data_files=str(path), split="train", cache_dir=str(tmp_path / "c")
+            )
+            assert loaded.num_rows == len(expected), path.name
+            first = loaded[0]
+            for key, value in expected[0].items():
+                if isinstance(value, str | list) and key != "reviews":
+                    assert first[key] == value, (path.name, key)
+
+
+def test_raw_records_carry_the_provenance(store: Store, filled: Filled, tmp_path: Path) -> None:
+    out = export_dir(store, filled.instruction_id, tmp_path, formats=["raw"], where=ALL)
+    by_id = {record["id"]: record for record in records(out / "raw.jsonl")}
+    assert len(by_id) == 6
+    edited = by_id[filled.ids["edited"]]
+    assert edited["content"]["output"] == "Bonjour"  # the original text
+    assert edited["edited_content"]["output"] == "Bonjour, ça va ? 😊"
+    assert edited["reviewed_by"] == "ben" and edited["reviewed_at"].endswith("Z")
+    assert edited["project"] == INSTRUCTIONS
+    assert edited["seed_ids"] == ["seed_task_0", "seed_task_1"]
+    assert edited["model"] == "fake-model" and edited["params"]["top_p"] == 0.5
+    assert edited["usage"] == {"prompt_tokens": 120, "completion_tokens": 30}
+    assert edited["checks"][0] == {
+        "name": "novelty",
+        "passed": True,
+        "score": 0.3125,
+        "detail": "closest: x",
+    }
+    assert edited["prompt"][0]["content"].startswith("Come up with a series of tasks:")
+    [review] = edited["reviews"]
+    assert review["decision"] == "accepted" and review["annotator"] == "ben"
+    assert review["edited_content"] == edited["edited_content"]
+    rejected = by_id[filled.ids["rejected"]]
+    assert rejected["status"] == "rejected"
+    assert rejected["reviews"][0]["reason"] == "wrong: Mars has no rings"
+    assert by_id[filled.ids["pending"]]["reviews"] == []
+
+
+def test_preference_pairs_from_accepted_and_rejected_answers(
+    store: Store, filled: Filled, tmp_path: Path
+) -> None:
+    out = export_dir(store, filled.instruction_id, tmp_path, formats=["preference"])
+    assert records(out / "preference.jsonl") == [
+        {"prompt": "Name a planet with rings.", "chosen": "Saturn", "rejected": "Mars"}
+    ]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "accepted and rejected candidates answering the same prompt" in card
+
+
+def test_judged_preference_pairs_win_when_there_are_any(
+    store: Store, filled: Filled, tmp_path: Path
+) -> None:
+    ids = filled.ids
+    rows = [
+        ("Name a planet with rings.", "Saturn", "Mars", "better"),
+        ("Name a planet with rings.", "Saturn", "Uranus", "tie"),
+    ]
+    with store.engine.begin() as conn:
+        for prompt, chosen, rejected, verdict in rows:
+            conn.execute(
+                insert(t.preference_pairs).values(
+                    project_id=filled.instruction_id,
+                    prompt=prompt,
+                    chosen=chosen,
+                    rejected=rejected,
+                    chosen_id=ids["plain"],
+                    rejected_id=ids["rejected"],
+                    verdict=verdict,
+                    annotator="ana",
+                    created_at=utcnow(),
+                )
+            )
+    out = export_dir(store, filled.instruction_id, tmp_path, formats=["preference"])
+    assert records(out / "preference.jsonl") == [
+        {"prompt": "Name a planet with rings.", "chosen": "Saturn", "rejected": "Mars"}
+    ]
+    assert "judged in preference mode" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_selection_filters_and_exact_duplicates(
+    store: Store, filled: Filled, tmp_path: Path
+) -> None:
+    out = export_dir(store, filled.instruction_id, tmp_path / "a")
+    outputs = [r["output"] for r in records(out / "alpaca.jsonl")]
+    assert outputs == ["Saturn", "Bonjour, ça va ? 😊", "Uranus"]  # accepted only, by default
+    deduped = export_dir(store, filled.instruction_id, tmp_path / "b", dedup="exact")
+    assert [r["output"] for r in records(deduped / "alpaca.jsonl")] == [
+        "Saturn",
+        "Bonjour, ça va ? 😊",
+    ]
+    assert "1 dropped" in (deduped / "README.md").read_text(encoding="utf-8")
+    sports = CandidateFilter(labels=["sports"], statuses=[CandidateStatus.ACCEPTED])
+    news = export_dir(
+        store, filled.news_id, tmp_path / "c", formats=["classification"], where=sports
+    )
+    assert {r["label"] for r in records(news / "classification.jsonl")} == {"sports"}
+
+
+def test_split_files_are_stratified_and_reproducible(
+    store: Store, filled: Filled, tmp_path: Path
+) -> None:
+    options = {"formats": ["classification"], "validation_fraction": 0.5, "seed": 7}
+    first = export_dir(store, filled.news_id, tmp_path / "a", **options)
+    again = export_dir(store, filled.news_id, tmp_path / "b", **options)
+    train = records(first / "classification-train.jsonl")
+    validation = records(first / "classification-validation.jsonl")
+    assert len(train) + len(validation) == 7
+    # Every label with two items gives one to each split; politics (one item) stays in train.
+    assert sorted(r["label"] for r in validation) == ["business", "health", "sports"]
+    assert "politics" in {r["label"] for r in train}
+    for name in ("classification-train.jsonl", "classification-validation.jsonl"):
+        assert (first / name).read_text() == (again / name).read_text()
+
+
+def test_the_card_states_counts_distributions_and_diversity(
+    store: Store, filled: Filled, tmp_path: Path
+) -> None:
+    news = project(store, filled.news_id)
+    options = ExportOptions(formats=["classification", "raw"], license="cc-by-4.0")
+    measured: list[list[str]] = []
+
+    def fake_measure(texts):
+        measured.append(list(texts))
+        return 0.1234 if len(texts) > 1 else None
+
+    sink = MemorySink()
+    write_export(store, news, options, sink, fake_measure)
+    card = sink.files["README.md"]
+    assert card.startswith('---\nlicense: "cc-by-4.0"\npretty_name: "News topic classification"')
+    assert "| classification.jsonl | classification | train | 7 |" in card
+    assert "| business | 2 | 28.6% |" in card
+    assert "| science and technology | 0 | 0.0% |" in card  # a label with no record shows
+    assert "### style" in card and "| style 0 | 4 | 57.1% |" in card
+    assert "0.1234 over 7 records" in card
+    assert "| politics | - |" in card and "| sports | 0.1234 |" in card
+    assert "| attrprompt | 7 |" in card and "| fake-model | 7 |" in card
+    assert "Candidates: status accepted." in card
+    assert len(measured[0]) == 7
+    assert set(sink.files) == {"classification.jsonl", "raw.jsonl", "README.md", "recipe.json"}
+
+
+@pytest.mark.slow
+def test_the_card_measures_diversity_with_the_real_embedder(store: Store, filled: Filled) -> None:
+    from seedbed.files.card import embedding_diversity
+
+    sink = MemorySink()
+    news = project(store, filled.news_id)
+    facts = write_export(
+        store, news, ExportOptions(formats=["classification"]), sink, embedding_diversity(store)
+    )
+    assert 0.0 < facts.aps < 0.6
+    assert f"{facts.aps:.4f} over 7 records" in sink.files["README.md"]
+
+
+# -- atomic writes and the command line ------------------------------------------------------
+def test_a_failed_export_leaves_the_folder_as_it_was(
+    store: Store, filled: Filled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = export_dir(store, filled.instruction_id, tmp_path / "exports", formats=["alpaca"])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def breaks(*args, **kwargs):
+        yield '{"half": "written"}\n'
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bundle.export, "export_lines", breaks)
+    with pytest.raises(OSError, match="disk full"):
+        export_to_path(store, project(store, filled.instruction_id), ExportOptions(), out)
+    with pytest.raises(OSError, match="disk full"):
+        export_to_path(
+            store,
+            project(store, filled.instruction_id),
+            ExportOptions(),
+            tmp_path / "exports" / "x.zip",
+        )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["export"]  # no staging left
+
+
+def test_cli_exports_a_folder_and_a_zip(
+    store: Store, filled: Filled, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", store.url)
+    base = ["export", "--project", NEWS, "--no-diversity", "--license", "mit"]
+    folder = tmp_path / "out"
+    args = ["--format", "classification", "--format", "raw", "--validation", "0.3", "--out"]
+    assert cli.main([*base, *args, str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "classification-train.jsonl",
+        "classification-validation.jsonl",
+        "raw-train.jsonl",
+        "raw-validation.jsonl",
+        "recipe.json",
+    ]
+    assert "wrote 6 files" in capsys.readouterr().out
+    archive = tmp_path / "news.zip"
+    assert (
+        cli.main([*base, "--format", "sharegpt", "--label", "health", "--out", str(archive)]) == 0
+    )
+    with zipfile.ZipFile(archive) as opened:
+        assert sorted(opened.namelist()) == ["README.md", "recipe.json", "sharegpt.jsonl"]
+        lines = opened.read("sharegpt.jsonl").decode().splitlines()
+        assert 'license: "mit"' in opened.read("README.md").decode()
+    assert len(lines) == 2
+    nothing = ["--text", "no such words", "--out", str(tmp_path / "none")]
+    assert cli.main([*base, *nothing]) == 1
+    assert "No candidate matches the selection" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+    unfit = ["export", "--project", INSTRUCTIONS, "--format", "classification", "--out"]
+    with pytest.raises(SystemExit, match="Format classification does not fit this project"):
+        cli.main([*unfit, str(tmp_path / "c.jsonl")])
+    assert cli.main([*unfit, str(tmp_path / "c"), "--no-diversity"]) == 1
+    with pytest.raises(SystemExit, match="one format and no split"):
+        cli.main(
+            [*base, "--format", "alpaca", "--format", "raw", "--out", str(tmp_path / "a.jsonl")]
+        )

@@ -1,0 +1,269 @@
+"""Automatic checks: Self-Instruct's instruction and instance filters, refusals, keywords."""
+
+from __future__ import annotations
+
+import pytest
+
+from seedbed.checks import (
+    NOVELTY_THRESHOLD,
+    NoveltyIndex,
+    blocklist_check,
+    format_check,
+    instance_checks,
+    instruction_checks,
+    keyword_check,
+    length_check,
+    novelty_check,
+    refusal_check,
+    rouge_l_f,
+    rouge_tokens,
+    run_checks,
+)
+from seedbed.models import Instance
+
+
+def f(a: str, b: str) -> float:
+    return rouge_l_f(a.split(), b.split())
+
+
+def test_rouge_l_on_hand_computed_cases() -> None:
+    assert f("a b c", "a b c") == 1.0
+    # LCS "the cat on mat" = 4 of 6 tokens each way.
+    assert f("the cat sat on the mat", "the cat lay on a mat") == pytest.approx(4 / 6)
+    # LCS "a c" = 2: precision 2/6, recall 2/3, F = 2 * (1/3) * (2/3) / 1 = 4/9.
+    assert f("a b c", "a x c y z w") == pytest.approx(4 / 9)
+    assert f("a b c", "a x c y z w") == f("a x c y z w", "a b c")
+    # Order matters: only one token can be matched in sequence.
+    assert f("a b c", "c b a") == pytest.approx(1 / 3)
+    assert f("a b", "c d") == 0.0
+    assert rouge_l_f([], ["a"]) == 0.0
+
+
+def test_rouge_tokens_are_lowercase_ascii_alphanumerics() -> None:
+    assert rouge_tokens("Café au LAIT, 2 cups!") == ["caf", "au", "lait", "2", "cups"]
+
+
+def test_novelty_fails_above_threshold_and_names_the_closest_item() -> None:
+    pool = ["Add two numbers.", "Write a short poem about the ocean.", "Name a fruit."]
+    check = novelty_check("Write a short poem about the sea.", pool)
+    assert check.name == "novelty"
+    assert not check.passed
+    assert check.score == pytest.approx(6 / 7, abs=1e-4)
+    assert check.detail == "closest: Write a short poem about the ocean."
+
+
+def test_novelty_passes_for_a_new_instruction() -> None:
+    pool = ["Add two numbers.", "Write a short poem about the ocean."]
+    check = novelty_check("Translate this sentence into German.", pool)
+    assert check.passed
+    assert check.score <= NOVELTY_THRESHOLD
+
+
+def test_novelty_with_an_empty_pool() -> None:
+    check = novelty_check("Anything at all.", [])
+    assert check.passed and check.score == 0.0
+    assert check.detail == "no overlap with the pool"
+
+
+@pytest.mark.parametrize(("words", "passed"), [(3, False), (4, True), (150, True), (151, False)])
+def test_length_check_bounds(words: int, passed: bool) -> None:
+    check = length_check(" ".join(["word"] * words))
+    assert check.passed is passed
+    assert check.score == words
+    assert check.detail == f"{words} words (allowed 4-150)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As an AI language model, I do not have opinions.",
+        "as an ai model I can't say",
+        "I'm sorry, but I can't help with that.",
+        "I’m sorry, but that is not possible.",
+        "Unfortunately I cannot write that.",
+        "I can’t assist with this request.",
+    ],
+)
+def test_refusals_are_flagged(text: str) -> None:
+    check = refusal_check(text)
+    assert not check.passed
+    assert check.detail.startswith("contains '")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Paris is the capital of France.",
+        "The hotel Wi-Fi cannot handle video calls.",
+        "Tourism in Hawaii cannot recover without flights.",
+        "Explain why the sky is blue.",
+    ],
+)
+def test_ordinary_text_is_not_a_refusal(text: str) -> None:
+    check = refusal_check(text)
+    assert check.passed
+    assert check.detail == ""
+
+
+def test_run_checks_checks_the_main_text_and_refusals_in_everything() -> None:
+    checks = run_checks(
+        "Write a limerick about a sleepy cat.",
+        "Write a limerick about a sleepy cat.\nI'm sorry, I cannot write poems.",
+        ["Write a haiku about the moon."],
+    )
+    assert [c.name for c in checks] == ["novelty", "length", "refusal"]
+    assert [c.passed for c in checks] == [True, True, False]
+    short = run_checks("x " * 200, "x", [], max_words=2000)
+    assert short[1].passed
+
+
+def test_novelty_uses_an_index_and_a_score_equal_to_the_threshold_passes() -> None:
+    # LCS 7 of 10 and 10 tokens: F is exactly 0.7, which Self-Instruct keeps.
+    seen = "one two three four five six seven eight nine ten"
+    index = NoveltyIndex([seen])
+    tie = novelty_check("one two three four five six seven x y z", index)
+    assert (tie.passed, tie.score, tie.detail) == (True, 0.7, f"closest: {seen}")
+    stricter = novelty_check("one two three four five six seven x y z", index, 0.6)
+    assert not stricter.passed
+
+
+@pytest.mark.parametrize(
+    ("text", "hits"),
+    [
+        ("Draw a picture of your favourite animal.", "draw, picture"),
+        ("Describe the IMAGE below and plot the data.", "image, plot"),
+        ("Tell me how to go   to the train station.", "go to"),
+        ("Compose music for a short VIDEO about a flowchart.", "music, video, flowchart"),
+    ],
+)
+def test_blocklist_flags_whole_words_and_lists_them(text: str, hits: str) -> None:
+    check = blocklist_check(text)
+    assert not check.passed
+    assert check.detail == f"blocked words: {hits}"
+    assert check.score == len(hits.split(", "))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Explain the mapping between two sets.",  # "map" only as a whole word
+        "Summarize the profile of this imaginary author.",
+        "Describe how a plotter works.",
+        "Tell me where you want to go today.",
+    ],
+)
+def test_blocklist_passes_ordinary_instructions(text: str) -> None:
+    check = blocklist_check(text)
+    assert (check.passed, check.detail, check.score) == (True, "", 0.0)
+
+
+def test_blocklist_can_be_given_other_words() -> None:
+    check = blocklist_check("Book a flight to Rome.", words=["flight", "hotel"])
+    assert (check.passed, check.detail) == (False, "blocked words: flight")
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("Explain why the sky is blue.", ""),
+        ("  Explain why the sky is blue.", ""),
+        ("- Explain why the sky is blue.", "starts with punctuation '-'"),
+        ('"Quote" this sentence back to me.', "starts with punctuation '\"'"),
+        ("Write a program that sorts a list.", "starts with 'Write a program'"),
+        ("write a  Program to add two numbers.", "starts with 'Write a program'"),
+        ("Écris un poème sur la mer.", "starts with a non-ASCII character 'É'"),
+        ("", "empty instruction"),
+    ],
+)
+def test_format_check_follows_self_instruct(text: str, detail: str) -> None:
+    check = format_check(text)
+    assert check.name == "format"
+    assert (check.passed, check.detail) == (detail == "", detail)
+
+
+def test_format_check_for_other_languages_allows_a_non_ascii_start() -> None:
+    assert format_check("Écris un poème sur la mer.", ascii_start=False).passed
+    assert format_check("写一首关于大海的诗。", ascii_start=False).passed
+    quoted = format_check("「写」一首诗。", ascii_start=False)
+    assert (quoted.passed, quoted.detail) == (False, "starts with punctuation '「'")
+
+
+def test_keyword_check_requires_and_forbids_whole_words() -> None:
+    check = keyword_check(
+        "Write a formal email to a landlord.",
+        required=["email", "apology", "Landlord"],
+        forbidden=["formal", "mail", "informal"],
+    )
+    assert not check.passed
+    assert check.detail == "missing: apology; forbidden: formal"
+    assert check.score == 2.0
+    ok = keyword_check("Write an apology email.", required=["apology"], forbidden=["SMS"])
+    assert (ok.name, ok.passed, ok.detail) == ("keywords", True, "")
+
+
+def test_instruction_checks_run_self_instructs_four_filters() -> None:
+    index = NoveltyIndex(["Draw a map of your neighbourhood."])
+    checks = instruction_checks("Draw a map of your town.", index)
+    assert [c.name for c in checks] == ["novelty", "length", "blocklist", "format"]
+    assert [c.passed for c in checks] == [False, True, False, True]
+    assert checks[2].detail == "blocked words: draw, map"
+    short = instruction_checks("Name a colour.", index, min_words=2, max_words=3)
+    assert [c.passed for c in short] == [True, True, True, True]
+    assert not instruction_checks("Name a colour.", index)[1].passed
+
+
+def test_instruction_checks_with_the_unicode_index_accept_other_languages() -> None:
+    index = NoveltyIndex(["写一首关于大海的短诗。"], tokenizer="unicode")
+    checks = instruction_checks("写 一首 关于 海洋 的 短诗。", index, min_words=1)
+    assert [c.name for c in checks] == ["novelty", "length", "blocklist", "format"]
+    assert not checks[0].passed and checks[0].detail == "closest: 写一首关于大海的短诗。"
+    assert checks[3].passed  # the non-ASCII-start rule is for English projects only
+    english = instruction_checks("写 一首 关于 海洋 的 短诗。", NoveltyIndex([]))
+    assert not english[3].passed
+
+
+def _names_and_details(instances: list[Instance]) -> dict[str, tuple[bool, str]]:
+    return {c.name: (c.passed, c.detail) for c in instance_checks(instances)}
+
+
+def test_instance_checks_pass_good_instances() -> None:
+    instances = [
+        Instance(input="2 + 2", output="4"),
+        Instance(input="3 + 5", output="8"),
+        Instance(input="", output="Any number works."),
+        Instance(input="", output="Another answer."),  # empty inputs never conflict
+    ]
+    assert _names_and_details(instances) == {
+        "instance_conflict": (True, ""),
+        "instance_echo": (True, ""),
+        "instance_empty_output": (True, ""),
+        "instance_colon": (True, ""),
+    }
+
+
+def test_instance_checks_flag_each_problem_with_instance_numbers() -> None:
+    instances = [
+        Instance(input="I loved it.", output="positive"),
+        Instance(input="Hello there", output=" Hello there "),
+        Instance(input="I loved it. ", output="negative"),
+        Instance(input="List three fruits:", output="   "),
+        Instance(input="Name the colours", output="Here they are:"),
+    ]
+    assert _names_and_details(instances) == {
+        "instance_conflict": (False, "instances 1, 3: same input, different outputs"),
+        "instance_echo": (False, "instance 2: output repeats the input"),
+        "instance_empty_output": (False, "instance 4: empty output"),
+        "instance_colon": (False, "instances 4, 5: ends with ':'"),
+    }
+    scores = [c.score for c in instance_checks(instances)]
+    assert scores == [2.0, 1.0, 1.0, 2.0]
+
+
+def test_run_checks_accepts_a_novelty_index() -> None:
+    index = NoveltyIndex(["Write a haiku about the moon."])
+    checks = run_checks("Write a haiku about the moon!", "Fine.", index)
+    assert [(c.name, c.passed) for c in checks] == [
+        ("novelty", False),
+        ("length", True),
+        ("refusal", True),
+    ]
