@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from components.state import annotator, plain
+from seedbed.errors import RecipeError, SeedbedError
 from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
 from seedbed.files.import_store import candidates_count, import_items, store_items
 from seedbed.files.importers import IMPORT_FORMATS, detect_format, parse_file
-from seedbed.files.recipe import RecipeError, import_project, read_bundle
+from seedbed.files.recipe import import_project, read_bundle
 from seedbed.models import CandidateStatus, Project
 from seedbed.store.core import Store
 
@@ -142,7 +143,7 @@ def import_project_panel(store: Store) -> None:
     if st.button("Create the project", key="import_recipe_go"):
         try:
             created = import_project(store, bundle, name.strip() or None)
-        except (RecipeError, ValueError) as error:
+        except SeedbedError as error:
             st.error(plain(str(error)))
             return
         st.session_state["project_id"] = created.project_id

@@ -7,6 +7,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from components.state import api_key
+from seedbed.errors import InputError, SeedbedError
 from seedbed.jobs import batch_rows, pricing, runner, worker
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
@@ -179,12 +180,12 @@ def price_editor(store: Store) -> None:
                 prices = _prices(edited.to_dict("records"))
                 pricing.save_prices(store, prices)
                 st.success(f"Saved {len(prices)} prices.")
-            except ValueError as error:
+            except SeedbedError as error:
                 st.error(f"Not saved: {error}")
 
 
 def _prices(rows: list[dict]) -> list[Price]:
-    """The edited rows as prices (rows without a model name are dropped); ValueError if wrong."""
+    """The edited rows as prices (rows without a model name are dropped); InputError if wrong."""
     prices = []
     for row in rows:
         model = row.get("model")
@@ -194,5 +195,5 @@ def _prices(rows: list[dict]) -> list[Price]:
             prices.append(Price(**row))
         except ValidationError as error:
             problem = error.errors()[0]
-            raise ValueError(f"{model}: {problem['loc'][0]} {problem['msg'].lower()}") from None
+            raise InputError(f"{model}: {problem['loc'][0]} {problem['msg'].lower()}") from None
     return prices

@@ -10,7 +10,8 @@ import streamlit as st
 from components.auth import sign_out_button
 from components.state import get_backend
 from seedbed.auth import User
-from seedbed.llm import BackendConfig, BackendError, local_backend
+from seedbed.errors import BackendError
+from seedbed.llm import BackendConfig, local_backend
 from seedbed.store.core import Store
 
 _KINDS = {

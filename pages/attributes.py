@@ -18,11 +18,10 @@ from seedbed.attributes import (
     model_value_flags,
     remove_values,
 )
-from seedbed.llm import BackendError
+from seedbed.errors import BackendError, SeedbedError, StoreError
 from seedbed.methods import proposals
 from seedbed.methods.attrprompt import combination_count
 from seedbed.models import GenerationParams, Message
-from seedbed.store.core import StoreError
 
 ALL_LABELS = "(every label)"
 
@@ -221,7 +220,7 @@ if proposal and proposal["project"] == project.id:
                     new = add_values(
                         dimensions, proposal["dimension"], proposal["label"], picked_values
                     )
-            except ValueError as error:
+            except SeedbedError as error:
                 st.error(str(error))
             else:
                 st.session_state.pop("attributes_proposals")

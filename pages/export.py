@@ -5,14 +5,8 @@ import streamlit as st
 from components.filter_panel import candidate_filter_panel
 from components.import_panel import import_data, import_project_panel, show_import_notices
 from components.state import current_project, get_store
-from seedbed.files.bundle import (
-    MIME_TYPES,
-    ExportError,
-    ExportOptions,
-    MemorySink,
-    file_label,
-    write_export,
-)
+from seedbed.errors import ExportError
+from seedbed.files.bundle import MIME_TYPES, ExportOptions, MemorySink, file_label, write_export
 from seedbed.files.card import LICENSES, embedding_diversity
 from seedbed.files.records import (
     CANDIDATE_FORMATS,

@@ -6,11 +6,12 @@ from components.cards import candidate_card
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
 from components.state import api_key, backend_config, get_backend, get_store, require_project
+from seedbed.errors import BackendError, JobError, SeedbedError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import runner, worker
 from seedbed.jobs import state as jobs
 from seedbed.jobs.state import JobSettings, JobStatus
-from seedbed.llm import BackendError, local_backend, parse_extra_params
+from seedbed.llm import local_backend, parse_extra_params
 from seedbed.methods import METHODS
 from seedbed.models import CandidateFilter
 
@@ -49,7 +50,7 @@ if config.kind == "openai":
     )
     try:
         config = config.model_copy(update={"extra_body": parse_extra_params(extra_text)})
-    except ValueError as error:
+    except SeedbedError as error:
         extra_problem = str(error)
         st.error(f"{extra_problem} Nothing runs until it is fixed.")
 stage_backends = {}
@@ -79,7 +80,7 @@ settings = JobSettings(
 )
 try:
     planned, reason = runner.preview_requests(store, project, settings)
-except ValueError as error:
+except SeedbedError as error:
     planned, reason = [], str(error)
 if reason:
     st.warning(reason)
@@ -190,7 +191,7 @@ if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
         else:
             job_id = runner.start_job(store, project, job_settings)
             runner.run_in_background(store, job_id, api_key())
-    except runner.JobError as error:
+    except JobError as error:
         st.error(str(error))
     else:
         st.rerun()

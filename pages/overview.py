@@ -3,9 +3,9 @@
 import streamlit as st
 
 from components.state import current_project, get_store
+from seedbed.errors import SeedbedError, user_input
 from seedbed.files.presets import list_presets, load_preset
 from seedbed.models import Project, ProjectKind
-from seedbed.store.core import StoreError
 
 store = get_store()
 project = current_project(store)
@@ -57,8 +57,10 @@ with st.expander("New empty project"), st.form("overview_new_project"):
     labels = st.text_input("Labels (comma separated, for classification)")
     if st.form_submit_button("Create project"):
         try:
-            new = Project(name=name, kind=kind, labels=[x for x in labels.split(",") if x.strip()])
+            with user_input("New project"):
+                labelled = [x for x in labels.split(",") if x.strip()]
+                new = Project(name=name, kind=kind, labels=labelled)
             st.session_state["project_id"] = store.create_project(new)
             st.rerun()
-        except (ValueError, StoreError) as error:
+        except SeedbedError as error:
             st.error(str(error))

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from seedbed.errors import InputError
 from seedbed.models import AttributeDimension, AttributeValue, Strict
 
 
@@ -116,13 +117,13 @@ def add_values(
 ) -> list[AttributeDimension]:
     """The dimensions with `values` added to `dimension` (for `label` only, if given).
 
-    Values already there are skipped; new ones get weight 1. Raises ValueError when
+    Values already there are skipped; new ones get weight 1. Raises InputError when
     the dimension does not exist.
     """
     result = [d.model_copy(deep=True) for d in dimensions]
     target = next((d for d in result if d.name == dimension), None)
     if target is None:
-        raise ValueError(f"There is no dimension named '{dimension}'.")
+        raise InputError(f"There is no dimension named '{dimension}'.")
     existing = target.values if label is None else target.per_label.setdefault(label, [])
     known = {_key(v.value) for v in existing}
     for value in values:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from seedbed.llm.base import BackendError, ChatResult, ResultCallback
+from seedbed.errors import BackendError
+from seedbed.llm.base import ChatResult, ResultCallback
 from seedbed.models import GenerationParams, Message, Usage
 
 

@@ -8,7 +8,8 @@ import streamlit as st
 
 from components import charts
 from components.insights.data import accepted_part, file_digest, utility_result
-from seedbed.insights.utility import UtilityError, parse_labelled_file
+from seedbed.errors import UtilityError
+from seedbed.insights.utility import parse_labelled_file
 from seedbed.models import CandidateFilter, Project
 from seedbed.store.core import Store
 

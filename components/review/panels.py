@@ -8,7 +8,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.state import get_backend, is_admin
-from seedbed.llm import BackendError
+from seedbed.errors import BackendError
 from seedbed.models import Candidate, Project
 from seedbed.review import judge, neighbours
 from seedbed.review.agreement import agreement, overlap_fraction, set_overlap_fraction

@@ -14,10 +14,11 @@ from components.cards import review_card
 from components.review.panels import annotators_panel, judge_panel, nearest_neighbour
 from components.shortcuts import keyboard_shortcuts, shortcut_legend
 from components.state import annotator, plain
+from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import Candidate, CandidateStatus, Project
 from seedbed.review import curation, judge
 from seedbed.review.curation import QueueItem
-from seedbed.store.core import ReviewConflict, Store, StoreError
+from seedbed.store.core import Store
 
 SHORTCUTS = {
     "a": "review_accept",

@@ -8,10 +8,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from seedbed.errors import InputError
 from seedbed.files import records as export
 from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
 from seedbed.files.bundle import (
-    ExportError,
     ExportOptions,
     atomic_write,
     check_formats,
@@ -22,7 +22,7 @@ from seedbed.files.bundle import (
 from seedbed.files.card import embedding_diversity
 from seedbed.files.import_store import candidates_count, import_items, store_items
 from seedbed.files.importers import IMPORT_FORMATS, detect_format, parse_file, seed_tasks_from
-from seedbed.files.recipe import RecipeError, import_project, read_bundle
+from seedbed.files.recipe import import_project, read_bundle
 from seedbed.models import CandidateFilter, CandidateStatus, Project
 from seedbed.store.core import Store
 
@@ -94,22 +94,15 @@ def run_export(store: Store, project: Project, args: argparse.Namespace) -> int:
     options = _options(args)
     if args.out.suffix.lower() == ".jsonl":
         if len(options.formats) != 1 or options.validation_fraction:
-            raise SystemExit("A .jsonl file holds one format and no split: give a folder or .zip.")
-        try:
-            check_formats(project, options)
-        except ExportError as error:
-            raise SystemExit(str(error)) from error
+            raise InputError("A .jsonl file holds one format and no split: give a folder or .zip.")
+        check_formats(project, options)
         plan = plan_export(store, project, options)
         [(_, lines)] = list(data_files(store, project, plan))
         count = atomic_write(args.out, lines)
         print(f"wrote {count} records to {args.out}")
         return 0
     measure = None if args.no_diversity else embedding_diversity(store)
-    try:
-        written, facts = export_to_path(store, project, options, args.out, measure)
-    except ExportError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    written, facts = export_to_path(store, project, options, args.out, measure)
     for data_file in facts.files:
         print(f"{data_file.name}: {data_file.records} records")
     print(f"wrote {len(written)} files to {args.out}")
@@ -151,7 +144,7 @@ def run_import(store: Store, args: argparse.Namespace, lookup: ProjectLookup) ->
     if fmt == "recipe":
         return _import_recipe(store, args)
     if not args.project:
-        raise SystemExit(f"Give --project to import {fmt} data into.")
+        raise InputError(f"Give --project to import {fmt} data into.")
     project = lookup(store, args.project)
     if fmt == "attributes":
         return _import_attributes(store, project, args)
@@ -181,14 +174,10 @@ def _report(errors: list) -> None:
 
 
 def _import_recipe(store: Store, args: argparse.Namespace) -> int:
-    try:
-        bundle = read_bundle(args.file.read_bytes())
-        for problem in bundle.errors:
-            print(f"skipped {problem}", file=sys.stderr)
-        created = import_project(store, bundle, args.name or None)
-    except RecipeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    bundle = read_bundle(args.file.read_bytes())
+    for problem in bundle.errors:
+        print(f"skipped {problem}", file=sys.stderr)
+    created = import_project(store, bundle, args.name or None)
     for note in created.notes:
         print(f"note: {note}")
     print(f"created project '{created.name}' with {candidates_count(created.candidates)}")

@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from sqlalchemy.engine import make_url
 
+from seedbed.errors import InputError, user_input
 from seedbed.jobs import batch_rows, runner, worker
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
@@ -93,33 +94,29 @@ def run(store: Store, args: argparse.Namespace, find_project: FindProject) -> in
         return _list(store, project)
     if args.command == "worker":
         return _work(store, args)
-    try:
-        if args.command == "generate":
-            project = find_project(store, args.project)
-            wanted = f"{args.n} candidate{'s' if args.n != 1 else ''} wanted"
-            if args.queue:
-                job_id = worker.queue_job(store, project, _settings(args))
-                print(f"job {job_id} queued for workers: {args.method}, {wanted}")
-                print("  run it with: python -m seedbed worker (same DATABASE_URL)")
-                return 0
-            job_id = runner.start_job(store, project, _settings(args))
-            print(f"job {job_id} started: {args.method}, {wanted}", flush=True)
-        else:
-            job_id = args.job
-            if args.retry_failed:
-                job_requests.retry_failed(store, job_id)
-        job = runner.run_job(store, job_id, on_progress=_print_progress)
-    except (runner.JobError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if args.command == "generate":
+        project = find_project(store, args.project)
+        wanted = f"{args.n} candidate{'s' if args.n != 1 else ''} wanted"
+        if args.queue:
+            job_id = worker.queue_job(store, project, _settings(args))
+            print(f"job {job_id} queued for workers: {args.method}, {wanted}")
+            print("  run it with: python -m seedbed worker (same DATABASE_URL)")
+            return 0
+        job_id = runner.start_job(store, project, _settings(args))
+        print(f"job {job_id} started: {args.method}, {wanted}", flush=True)
+    else:
+        job_id = args.job
+        if args.retry_failed:
+            job_requests.retry_failed(store, job_id)
+    job = runner.run_job(store, job_id, on_progress=_print_progress)
     return _report(store, job)
 
 
 def _settings(args: argparse.Namespace) -> JobSettings:
-    """The job settings the generate arguments describe; ValueError says what is wrong."""
+    """The job settings the generate arguments describe; InputError says what is wrong."""
     extra = parse_extra_params(args.extra_params)
     if extra and args.backend != "openai":
-        raise ValueError("--extra-params needs --backend openai.")
+        raise InputError("--extra-params needs --backend openai.")
     backend = BackendConfig(
         kind=args.backend, model=args.model, base_url=args.base_url, extra_body=extra
     )
@@ -128,7 +125,7 @@ def _settings(args: argparse.Namespace) -> JobSettings:
     for item in args.stage_model:
         stage, _, model = item.partition("=")
         if stage not in stages or not model.strip():
-            raise ValueError(
+            raise InputError(
                 f"--stage-model {item!r}: use STAGE=MODEL with a stage of {args.method} "
                 f"({', '.join(stages)})."
             )
@@ -136,19 +133,20 @@ def _settings(args: argparse.Namespace) -> JobSettings:
     try:
         options = json.loads(args.options)
     except json.JSONDecodeError as error:
-        raise ValueError(f"--options is not valid JSON: {error}") from None
-    return JobSettings(
-        method=args.method,
-        n=args.n,
-        seed=args.seed,
-        options=options,
-        backend=backend,
-        stage_backends=stage_backends,
-        concurrency=args.concurrency,
-        budget_tokens=args.budget_tokens,
-        budget_usd=args.budget_usd,
-        batch_from=args.batch_from,
-    )
+        raise InputError(f"--options is not valid JSON: {error}") from None
+    with user_input("Job settings"):
+        return JobSettings(
+            method=args.method,
+            n=args.n,
+            seed=args.seed,
+            options=options,
+            backend=backend,
+            stage_backends=stage_backends,
+            concurrency=args.concurrency,
+            budget_tokens=args.budget_tokens,
+            budget_usd=args.budget_usd,
+            batch_from=args.batch_from,
+        )
 
 
 def _line(progress: JobProgress) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from pathlib import Path
 
 from seedbed.auth import hash_password
 from seedbed.cli import data as cli_data
 from seedbed.cli import jobs as cli_jobs
+from seedbed.errors import InputError, SeedbedError
 from seedbed.files import records as exporter  # noqa: F401 (tests patch cli.exporter)
 from seedbed.files.presets import ensure_demo_projects
 from seedbed.models import Project
@@ -40,7 +42,7 @@ def _project(store: Store, name: str) -> Project:
         if project.name == name:
             return project
     names = ", ".join(p.name for p in store.list_projects()) or "none"
-    raise SystemExit(f"No project named '{name}'. Projects: {names}.")
+    raise InputError(f"No project named '{name}'. Projects: {names}.")
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
@@ -50,7 +52,16 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user error is printed once, here, as `error: ...` (exit 1)."""
     args = _parser().parse_args(argv)
+    try:
+        return _command(args)
+    except SeedbedError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "hash-password":
         print(hash_password(getpass.getpass("Password: ")))
         return 0

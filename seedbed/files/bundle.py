@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import Field
 from sqlalchemy import select
 
+from seedbed.errors import ExportError
 from seedbed.files import records as export
 from seedbed.files.card import CardFacts, DataFile, Measure, describe_filter, render_card
 from seedbed.files.formats import PreferenceRecord
@@ -29,10 +30,6 @@ from seedbed.files.splits import NEAR_THRESHOLD, DedupMode, deduplicate, stratif
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Project, Strict, utcnow
 from seedbed.store import schema as t
 from seedbed.store.core import Store
-
-
-class ExportError(ValueError):
-    """An export that cannot be made, with a message meant for the user."""
 
 
 class ExportOptions(Strict):

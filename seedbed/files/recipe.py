@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from seedbed.checks import BLOCKLIST, MAX_WORDS, MIN_WORDS, NOVELTY_THRESHOLD, REFUSAL_PATTERNS
+from seedbed.errors import RecipeError
 from seedbed.files.formats import RawRecord
 from seedbed.files.import_store import ImportItem, import_items, insert_items
 from seedbed.files.importers import ParsedFile, parse_file
@@ -117,10 +118,6 @@ def build_recipe(store: Store, project: Project) -> Recipe:
 
 def recipe_json(recipe: Recipe) -> str:
     return recipe.model_dump_json(indent=2, exclude_none=False) + "\n"
-
-
-class RecipeError(ValueError):
-    """A recipe or bundle that cannot be read, with a message meant for the user."""
 
 
 def read_recipe(data: bytes) -> Recipe:

@@ -15,6 +15,7 @@ from itertools import islice
 
 from sqlalchemy import select
 
+from seedbed.errors import ExportError
 from seedbed.files.formats import PreferenceRecord, RawRecord, RawReview
 from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project, ProjectKind
 from seedbed.store import schema as t
@@ -95,7 +96,7 @@ def sharegpt_record(
 def classification_record(candidate: Candidate, project: Project) -> dict[str, str]:
     content = candidate.final_content
     if "text" not in content:
-        raise ValueError("The classification format needs a classification project.")
+        raise ExportError("The classification format needs a classification project.")
     return {"text": content["text"], "label": content.get("label") or candidate.label or ""}
 
 
@@ -185,7 +186,7 @@ def export_lines(
     """
     if fmt == "raw":
         if provenance is None:
-            raise ValueError("The raw format needs the store's provenance.")
+            raise ExportError("The raw format needs the store's provenance.")
         for batch in _batches(candidates, 500):
             for record in provenance.records(batch):
                 yield dumps(record.model_dump(mode="json"))

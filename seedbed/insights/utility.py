@@ -17,11 +17,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from seedbed.errors import UtilityError
+
 MAX_REPORTED_ERRORS = 20
-
-
-class UtilityError(ValueError):
-    """The check cannot run; the message says why, for the user."""
 
 
 @dataclass(frozen=True)

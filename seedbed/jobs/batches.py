@@ -27,11 +27,12 @@ from typing import Any
 
 from openai import AsyncOpenAI
 
+from seedbed.errors import BackendError
 from seedbed.jobs import batch_rows
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs.senders import Sender
 from seedbed.jobs.state import Job, RequestRecord
-from seedbed.llm import BackendError, ChatResult
+from seedbed.llm import ChatResult
 from seedbed.llm import openai_batches as batch_api
 from seedbed.llm.openai_backend import OpenAIBackend
 from seedbed.store.core import Store

@@ -11,14 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from seedbed.checks import NoveltyIndex
+from seedbed.errors import JobError
 from seedbed.methods import get_method
 from seedbed.methods.base import Method, MethodContext, main_text
 from seedbed.models import ACCEPTED, CandidateFilter, Project, ProjectKind
 from seedbed.store.core import Store
-
-
-class JobError(Exception):
-    """A job that cannot start or resume, with a message meant for the user."""
 
 
 def method_named(name: str) -> Method:

@@ -25,14 +25,15 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from seedbed.errors import BackendError, JobError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.batches import BatchQueue, open_batches
-from seedbed.jobs.context import JobError, method_context, method_named, round_rng
+from seedbed.jobs.context import method_context, method_named, round_rng
 from seedbed.jobs.pricing import budget_problem, load_prices
 from seedbed.jobs.senders import BackendFactory, Sender, estimate_tokens, open_senders
 from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord
-from seedbed.llm import BackendError, ChatBackend, ChatResult
+from seedbed.llm import ChatBackend, ChatResult
 from seedbed.methods.base import Draft, Outcome, Request, main_text
 from seedbed.models import Candidate, Usage
 from seedbed.store.core import Store

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import Field, field_validator
 from sqlalchemy import delete, insert, select
 
+from seedbed.errors import InputError
 from seedbed.models import Strict, Usage
 from seedbed.store import schema as t
 from seedbed.store.core import Store
@@ -80,7 +81,7 @@ def save_prices(store: Store, prices: Sequence[Price]) -> None:
     names = [price.model for price in prices]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ValueError(f"Two prices for the same model: {', '.join(duplicates)}.")
+        raise InputError(f"Two prices for the same model: {', '.join(duplicates)}.")
     with store.engine.begin() as conn:
         conn.execute(delete(t.model_prices))
         if prices:

@@ -15,8 +15,9 @@ import socket
 import threading
 import uuid
 
+from seedbed.errors import JobError, user_input
 from seedbed.jobs import state as jobs
-from seedbed.jobs.context import JobError, method_context, method_named, round_rng
+from seedbed.jobs.context import method_context, method_named, round_rng
 from seedbed.jobs.engine import JobEngine, ProgressCallback
 from seedbed.jobs.senders import BackendFactory
 from seedbed.jobs.state import LIVE, Job, JobSettings, JobStatus
@@ -55,10 +56,11 @@ def preview_requests(
     """The first round a job with `settings` would plan, or ([], why it cannot run)."""
     method = method_named(settings.method)
     context = method_context(store, project, settings.options)
-    reason = method.unavailable(context)
-    if reason:
-        return [], reason
-    return method.plan(context, settings.n, round_rng(settings.seed, 1)), None
+    with user_input("Method options"):
+        reason = method.unavailable(context)
+        if reason:
+            return [], reason
+        return method.plan(context, settings.n, round_rng(settings.seed, 1)), None
 
 
 def unavailable_methods(store: Store, project: Project) -> dict[str, str]:

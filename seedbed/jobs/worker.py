@@ -25,12 +25,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, select, update
 
+from seedbed.errors import BackendError, JobError
 from seedbed.jobs import runner
 from seedbed.jobs import state as jobs
-from seedbed.jobs.context import JobError
 from seedbed.jobs.senders import BackendFactory
 from seedbed.jobs.state import LIVE, Job, JobSettings, JobStatus
-from seedbed.llm import BackendError, make_backend
+from seedbed.llm import make_backend
 from seedbed.models import Project
 from seedbed.store import schema as t
 from seedbed.store.core import Store

@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from seedbed.llm.base import BackendError, ChatBackend, ChatResult
+from seedbed.errors import BackendError, InputError
+from seedbed.llm.base import ChatBackend, ChatResult
 from seedbed.models import Strict
 
 __all__ = [
     "BackendConfig",
-    "BackendError",
     "ChatBackend",
     "ChatResult",
     "make_backend",
@@ -80,9 +80,9 @@ def parse_extra_params(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"Extra parameters are not valid JSON: {error}.") from None
+        raise InputError(f"Extra parameters are not valid JSON: {error}.") from None
     if not isinstance(value, dict):
-        raise ValueError('Extra parameters must be a JSON object, e.g. {"top_k": 40}.')
+        raise InputError('Extra parameters must be a JSON object, e.g. {"top_k": 40}.')
     return _without_reserved(value)
 
 
@@ -90,5 +90,5 @@ def _without_reserved(value: dict[str, Any]) -> dict[str, Any]:
     clash = sorted(RESERVED_PARAMS & value.keys())
     if clash:
         names = ", ".join(clash)
-        raise ValueError(f"{names} cannot be an extra parameter: Seedbed sets it itself.")
+        raise InputError(f"{names} cannot be an extra parameter: Seedbed sets it itself.")
     return value

@@ -11,13 +11,6 @@ from typing import Any, Protocol, TypeVar
 from seedbed.models import GenerationParams, Message, Usage
 
 
-class BackendError(Exception):
-    """A failure the user must act on (wrong key, unreachable server, unknown model).
-
-    The message is written for the user and never contains the API key.
-    """
-
-
 @dataclass
 class ChatResult:
     """The reply to one request; `error` is set (and `text` empty) when it failed."""

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from seedbed.llm.base import BackendError, ChatResult, ResultCallback
+from seedbed.errors import BackendError
+from seedbed.llm.base import ChatResult, ResultCallback
 from seedbed.models import GenerationParams, Message, Usage
 
 MODEL_NAME = "SmolLM2-135M-Instruct"

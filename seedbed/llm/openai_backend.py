@@ -20,7 +20,8 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
-from seedbed.llm.base import BackendError, ChatResult, ResultCallback, run_sync
+from seedbed.errors import BackendError
+from seedbed.llm.base import ChatResult, ResultCallback, run_sync
 from seedbed.models import GenerationParams, Message, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import DateTime, delete, insert, literal, select, tuple_, update
 
+from seedbed.errors import StoreError
 from seedbed.models import CandidateFilter, CandidateStatus, utcnow
 from seedbed.review.agreement import DECISIONS
 from seedbed.review.curation import held_by_others
 from seedbed.store import schema as t
-from seedbed.store.core import Store, StoreError, select_candidates
+from seedbed.store.core import Store, select_candidates
 
 
 @dataclass

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import delete, exists, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from seedbed.errors import StoreError
 from seedbed.models import Candidate, CandidateStatus, Review, utcnow
 from seedbed.review.agreement import DECISIONS, agreement, effective, sync_overlap
 from seedbed.store import schema as t
-from seedbed.store.core import Store, StoreError, refused_decision
+from seedbed.store.core import Store, refused_decision
 
 __all__ = ["DECISIONS", "agreement"]  # agreement measures live in seedbed.review.agreement
 

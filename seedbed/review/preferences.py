@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, insert, select
 
 from seedbed.checks import refusal_check
+from seedbed.errors import BackendError, InputError
 from seedbed.llm.base import ChatBackend
 from seedbed.methods import attrprompt, user_message
 from seedbed.models import Candidate, GenerationParams, Project, ProjectKind, utcnow
@@ -207,13 +208,13 @@ def add_second_completion(
     else:
         messages = list(candidate.prompt)
         if not messages:
-            raise ValueError(f"Candidate {candidate.id} has no stored prompt to send again.")
+            raise InputError(f"Candidate {candidate.id} has no stored prompt to send again.")
     [result] = backend.generate([messages], params)
     if result.error:
-        raise ValueError(f"The request failed: {result.error}")
+        raise BackendError(f"The request failed: {result.error}")
     text = result.text.strip() if instruction else attrprompt.parse(result.text)
     if not text:
-        raise ValueError("The model's reply was empty.")
+        raise BackendError("The model's reply was empty.")
     field = "output" if instruction else "text"
     second = Candidate(
         project_id=candidate.project_id,

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
+from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import (
     AttributeDimension,
     Candidate,
@@ -33,23 +34,6 @@ from seedbed.store.migrations import migrate
 
 DEFAULT_DB_PATH = Path("data") / "seedbed.db"
 SORT_COLUMNS = ("id", "created_at", "reviewed_at", "status", "method", "label")
-
-
-class StoreError(Exception):
-    """A write the store refused, with a message meant for the user."""
-
-
-class ReviewConflict(StoreError):
-    """A decision on a candidate that changed after the annotator opened it."""
-
-    def __init__(self, candidate_id: int, status: str, by: str | None, at: datetime | None):
-        self.candidate_id, self.status, self.by, self.at = candidate_id, status, by, at
-        when = f" at {_aware(at):%H:%M:%S} UTC" if at else ""
-        who = f" by {by}" if by else ""
-        super().__init__(
-            f"Candidate {candidate_id} changed after you opened it (now {status}{who}{when}). "
-            "Your decision was not saved."
-        )
 
 
 def database_url(path: Path | None = None) -> str:

@@ -9,11 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import job_progress
+from seedbed.errors import BackendError
 from seedbed.jobs import pricing, runner
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.state import JobSettings, JobStatus
-from seedbed.llm import BackendConfig, BackendError
+from seedbed.llm import BackendConfig
 from seedbed.models import CandidateFilter, CandidateStatus
 from seedbed.store.core import Store
 from tests.app.test_pages import open_app, openai_settings, project_id

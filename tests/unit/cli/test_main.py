@@ -104,11 +104,21 @@ def test_a_failed_export_leaves_the_previous_file_intact(
     assert out.read_text(encoding="utf-8") == '{"old": "export"}\n'
 
 
-def test_unknown_project_lists_the_real_ones(db: Path) -> None:
-    with pytest.raises(
-        SystemExit, match=f"No project named 'Nope'. Projects: {INSTRUCTIONS}, {NEWS}."
-    ):
-        cli.main(["--db", str(db), "export", "--project", "Nope", "--out", "x.jsonl"])
+def test_unknown_project_lists_the_real_ones(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--db", str(db), "export", "--project", "Nope", "--out", "x.jsonl"]) == 1
+    error = capsys.readouterr().err
+    assert error == f"error: No project named 'Nope'. Projects: {INSTRUCTIONS}, {NEWS}.\n"
+
+
+def test_a_programming_error_is_not_shown_as_the_users_mistake(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(cli, "ensure_demo_projects", broken)
+    with pytest.raises(ValueError, match="a bug"):  # a traceback, not "error: a bug"
+        cli.main(["--db", str(db), "init"])
 
 
 def self_instruct_reply(messages: ChatMessages) -> str:

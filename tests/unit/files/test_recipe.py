@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from seedbed.cli import main as cli
+from seedbed.errors import RecipeError
 from seedbed.files.bundle import ExportOptions, MemorySink, write_export
 from seedbed.files.recipe import (
     Bundle,
-    RecipeError,
     build_recipe,
     import_project,
     read_bundle,

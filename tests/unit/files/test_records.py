@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert
 
 from seedbed.cli import main as cli
+from seedbed.errors import ExportError
 from seedbed.files import bundle
 from seedbed.files.bundle import ExportOptions, MemorySink, export_to_path, write_export
 from seedbed.files.formats import RECORD_MODELS
@@ -109,7 +110,7 @@ def test_the_edited_content_wins_everywhere() -> None:
         "text": "Lagos FC won 2-1.",
         "label": "business",
     }
-    with pytest.raises(ValueError, match="needs a classification project"):
+    with pytest.raises(ExportError, match="needs a classification project"):
         classification_record(instruction_candidate(), INSTRUCTION_PROJECT)
 
 
@@ -378,10 +379,10 @@ def test_cli_exports_a_folder_and_a_zip(
     assert "No candidate matches the selection" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
     unfit = ["export", "--project", INSTRUCTIONS, "--format", "classification", "--out"]
-    with pytest.raises(SystemExit, match="Format classification does not fit this project"):
-        cli.main([*unfit, str(tmp_path / "c.jsonl")])
+    assert cli.main([*unfit, str(tmp_path / "c.jsonl")]) == 1
+    assert capsys.readouterr().err.startswith("error: Format classification does not fit")
     assert cli.main([*unfit, str(tmp_path / "c"), "--no-diversity"]) == 1
-    with pytest.raises(SystemExit, match="one format and no split"):
-        cli.main(
-            [*base, "--format", "alpaca", "--format", "raw", "--out", str(tmp_path / "a.jsonl")]
-        )
+    mixed = ["--format", "alpaca", "--format", "raw", "--out", str(tmp_path / "a.jsonl")]
+    assert cli.main([*base, *mixed]) == 1
+    error = capsys.readouterr().err
+    assert error.count("error:") == 1 and "one format and no split" in error

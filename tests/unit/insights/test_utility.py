@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from seedbed.insights.utility import LabelledText, UtilityError, parse_labelled_file, utility_check
+from seedbed.errors import UtilityError
+from seedbed.insights.utility import LabelledText, parse_labelled_file, utility_check
 
 
 # -- reading the real set -------------------------------------------------------------

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from seedbed.errors import BackendError, JobError
 from seedbed.jobs import engine, pricing, runner
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.pricing import Price
 from seedbed.jobs.state import JobSettings, JobStatus
-from seedbed.llm import BackendConfig, BackendError
+from seedbed.llm import BackendConfig
 from seedbed.llm.openai_backend import OpenAIBackend
 from seedbed.methods.base import Request
 from seedbed.models import (
@@ -113,13 +114,13 @@ def test_the_preview_shows_the_first_request_the_job_sends(
 
 def test_a_method_that_cannot_run_says_why(store: Store, method: TwoStage) -> None:
     empty = store.get_project(store.create_project(Project(name="Empty")))
-    with pytest.raises(runner.JobError, match="needs a seed task"):
+    with pytest.raises(JobError, match="needs a seed task"):
         runner.start_job(store, empty, settings())
     assert runner.preview_requests(store, empty, settings()) == (
         [],
         "Two stages needs a seed task.",
     )
-    with pytest.raises(runner.JobError, match="Unknown method 'nope'"):
+    with pytest.raises(JobError, match="Unknown method 'nope'"):
         runner.start_job(store, empty, JobSettings(method="nope", n=1))
 
 
@@ -241,7 +242,7 @@ def test_a_wrong_key_fails_the_job_keeps_what_was_stored_and_a_resume_finishes(
     assert job.status == JobStatus.DONE
     assert len(job_candidates(store, project, job_id)) == 4
     assert_no_request_answered_twice(store, project, job_id)
-    with pytest.raises(runner.JobError, match="already done"):
+    with pytest.raises(JobError, match="already done"):
         runner.run_job(store, job_id)
 
 
@@ -457,7 +458,7 @@ def test_a_job_live_in_this_process_is_not_started_twice(
     thread.start()
     _wait_until(lambda: runner.running_here(job_id))
     assert not runner.is_interrupted(jobs.get_job(store, job_id))
-    with pytest.raises(runner.JobError, match="already running in this process"):
+    with pytest.raises(JobError, match="already running in this process"):
         runner.run_job(store, job_id)
     assert runner.run_in_background(store, job_id) is False
     release.set()

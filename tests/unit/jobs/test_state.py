@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, update
 
+from seedbed.errors import InputError
 from seedbed.jobs import pricing
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
@@ -243,7 +244,7 @@ def test_the_price_table_is_edited_as_a_whole(store: Store) -> None:
     assert list(pricing.load_prices(store).prices.values()) == [
         Price(model="my-model", prompt_usd_per_mtok=1, completion_usd_per_mtok=2)
     ]
-    with pytest.raises(ValueError, match="Two prices for the same model: my-model"):
+    with pytest.raises(InputError, match="Two prices for the same model: my-model"):
         pricing.save_prices(store, prices * 2)
     assert list(pricing.load_prices(store).prices) == ["my-model"]  # unchanged
     with pytest.raises(ValueError):

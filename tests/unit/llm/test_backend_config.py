@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from seedbed.llm import BackendConfig, BackendError, make_backend
+from seedbed.errors import BackendError
+from seedbed.llm import BackendConfig, make_backend
 from seedbed.llm.openai_backend import OpenAIBackend
 
 

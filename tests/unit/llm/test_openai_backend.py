@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from seedbed.llm.base import BackendError, ChatResult
+from seedbed.errors import BackendError
+from seedbed.llm.base import ChatResult
 from seedbed.llm.openai_backend import OpenAIBackend
 from seedbed.models import GenerationParams, Message
 from tests.fake_openai_server import ChatMessages, FakeOpenAIServer

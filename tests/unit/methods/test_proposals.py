@@ -13,6 +13,7 @@ from seedbed.attributes import (
     remove_values,
     shared_value_flags,
 )
+from seedbed.errors import InputError
 from seedbed.methods import proposals
 from seedbed.models import AttributeDimension, AttributeValue, Project, ProjectKind
 
@@ -214,7 +215,7 @@ def test_add_values_for_every_label_or_one() -> None:
     health = add_values([SUBTOPIC], "subtopic", "health", ["diet"])
     assert [v.value for v in health[0].per_label["health"]] == ["diet"]
     assert SUBTOPIC.per_label.get("health") is None  # the input is not changed
-    with pytest.raises(ValueError, match="no dimension named 'length'"):
+    with pytest.raises(InputError, match="no dimension named 'length'"):
         add_values([STYLE], "length", None, ["short"])
 
 

@@ -11,12 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project
 from seedbed.review import bulk, curation
 from seedbed.review.agreement import kappa, picked_for_overlap, set_overlap_fraction
 from seedbed.review.judge import JudgeResult, save_result
 from seedbed.store import schema as t
-from seedbed.store.core import ReviewConflict, Store, StoreError
+from seedbed.store.core import Store
 from tests.conftest import V1_DUMP
 
 ACCEPTED, REJECTED, PENDING = "accepted", "rejected", "pending"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from seedbed.errors import BackendError
 from seedbed.models import Candidate, CandidateStatus, Message, Project, ProjectKind
 from seedbed.review import preferences
 from seedbed.store.core import Store
@@ -121,7 +122,7 @@ def test_a_second_completion_is_asked_with_the_respond_prompt(store, project) ->
 @pytest.mark.parametrize(("reply", "message"), [("   ", "empty"), (None, "request failed")])
 def test_a_failed_second_completion_stores_nothing(store, project, reply, message) -> None:
     first = store.get_candidate(completion(store, project, "Name a colour.", "Teal"))
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(BackendError, match=message):
         preferences.add_second_completion(store, FakeBackend().enqueue(reply), first)
     assert store.count_candidates(project.id) == 1
 

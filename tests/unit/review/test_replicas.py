@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from seedbed.errors import ReviewConflict
 from seedbed.models import Candidate, CandidateStatus, Project
 from seedbed.review import curation
-from seedbed.store.core import ReviewConflict, Store
+from seedbed.store.core import Store
 
 SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter, as another server is
 SHOWN = re.compile(r"^Candidate (\d+) · ")

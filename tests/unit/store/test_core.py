@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from seedbed.errors import StoreError
 from seedbed.models import (
     ACCEPTED,
     PENDING,
@@ -26,7 +27,7 @@ from seedbed.models import (
     Usage,
 )
 from seedbed.store import schema
-from seedbed.store.core import Store, StoreError, database_url
+from seedbed.store.core import Store, database_url
 
 
 @pytest.fixture
