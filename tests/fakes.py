@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from seedbed.llm.base import BackendError, ChatResult, ResultCallback
+from seedbed.llm.base import BackendError, ChatBackend, ChatResult, ResultCallback
 from seedbed.models import GenerationParams, Message, Usage
 
 
-class FakeBackend:
+class FakeBackend(ChatBackend):
     """Answers from a queue of canned replies (`enqueue`), else from `reply(messages)`.
 
     A queued `Exception` instance is raised as-is; a queued `None` comes back as a

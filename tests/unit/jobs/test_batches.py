@@ -25,8 +25,7 @@ from seedbed.jobs import state as jobs
 from seedbed.jobs.pricing import Price
 from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, parse_extra_params
-from seedbed.llm import openai_batches as batch_api
-from seedbed.llm.base import run_sync
+from seedbed.llm.base import BatchRequest, run_sync
 from seedbed.llm.openai_backend import OpenAIBackend
 from seedbed.models import CandidateFilter, Project
 from seedbed.store.core import Store
@@ -300,10 +299,12 @@ def test_a_batch_submitted_just_before_a_crash_is_found_by_its_row_id(
             store, job_id, backend.endpoint, backend.model, [r.id for r in records]
         )
 
+        requests = [BatchRequest(str(r.id), r.request.messages, r.request.params) for r in records]
+
         async def crashed_run_submits() -> None:
-            async with backend.client() as client:
-                file_id = await batch_api.upload(client, backend, "lost.jsonl", records)
-                await batch_api.create(client, backend, file_id, {"seedbed_batch": str(row.id)})
+            async with backend.batches() as api:
+                file_id = await api.upload("lost.jsonl", requests)
+                await api.create(file_id, {"seedbed_batch": str(row.id)})
 
         run_sync(crashed_run_submits())
         job = runner.run_job(store, job_id, "test-key")
