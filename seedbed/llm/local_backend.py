@@ -125,14 +125,12 @@ class LocalBackend(ChatBackend):
             completion = new_tokens[new_tokens != tokenizer.pad_token_id]
             decoded = tokenizer.decode(completion, skip_special_tokens=True)
             text = _cut_at_stop(decoded, params)
-            # generate() stops a row only at an end token or at max_new_tokens.
-            ended = text != decoded or bool(torch.isin(new_tokens, ends).any())
             results.append(
                 ChatResult(
                     text=text.strip(),
                     model=MODEL_NAME,
                     usage=Usage(prompt_tokens=int(mask.sum()), completion_tokens=len(completion)),
-                    finish_reason="stop" if ended else "length",
+                    finish_reason=_finish_reason(new_tokens, ends, cut=text != decoded),
                 )
             )
         return results
@@ -159,6 +157,17 @@ def _end_ids(tokenizer: Any, model: Any) -> set[int]:
     ids = set(configured if isinstance(configured, list) else [configured])
     ids.add(tokenizer.eos_token_id)
     return {int(i) for i in ids if i is not None}
+
+
+def _finish_reason(new_tokens: Any, end_ids: Any, cut: bool) -> str:
+    """ "stop" when the row ended on an end token or was cut at a stop string, else "length".
+
+    generate() stops a row only at an end token or at max_new_tokens, so a row
+    without an end token ran out of tokens.
+    """
+    import torch
+
+    return "stop" if cut or bool(torch.isin(new_tokens, end_ids).any()) else "length"
 
 
 def _cut_at_stop(text: str, params: GenerationParams) -> str:
