@@ -80,7 +80,8 @@ class FakeOpenAIServer:
     `fault_for(messages)` (a misbehaviour for matching requests), `statuses` (a
     script of error codes, one per request), `status_for(messages)` (an error
     code for matching requests), then the reply: the next of `replies`, else
-    `reply(messages)`. A reply of None yields a completion with no choices.
+    `reply(messages)`. A reply of None yields a completion with no choices; one of
+    at least max_tokens words has finish_reason "length".
 
     Error replies carry `retry-after: <retry_after>` (default 0) plus
     `retry-after-ms` (the openai client ignores a zero `retry-after` and would
@@ -212,7 +213,7 @@ class FakeOpenAIServer:
             status = fault if isinstance(fault, int) else 500
             message, code, kind = _STATUS_ERRORS.get(status, ("Fake error.", None, "server_error"))
             return status, _error_body(status, message, code, kind)
-        return 200, self._completion(model, messages, self._next_reply(messages))
+        return 200, self._completion(body, self._next_reply(messages))
 
     def _enter(self) -> None:
         with self._lock:
@@ -245,14 +246,18 @@ class FakeOpenAIServer:
                 return self.replies.popleft()
         return self.reply(messages)
 
-    def _completion(self, model: str, messages: ChatMessages, text: str | None) -> dict[str, Any]:
+    def _completion(self, request: dict[str, Any], text: str | None) -> dict[str, Any]:
+        model, messages = str(request.get("model", "")), list(request.get("messages", []))
         choices = []
         if text is not None:
+            # A reply that fills max_tokens reports it as a server does (the text is not cut).
+            limit = request.get("max_tokens")
+            full = limit is not None and _count_tokens(text) >= limit
             choices = [
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
+                    "finish_reason": "length" if full else "stop",
                     "logprobs": None,
                 }
             ]
@@ -354,7 +359,7 @@ class _Handler(BaseHTTPRequestHandler):
             message, code, kind = _STATUS_ERRORS.get(fault, ("Fake error.", None, "server_error"))
             self._send_error(fault, message, code, kind)
             return
-        self._send_json(200, fake._completion(model, messages, fake._next_reply(messages)))
+        self._send_json(200, fake._completion(body, fake._next_reply(messages)))
 
     def _batch_api(self, method: str, raw: bytes) -> bool:
         """Answer a files or batches request; False when the path is not one."""

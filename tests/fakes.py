@@ -6,11 +6,11 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from seedbed.errors import BackendError
-from seedbed.llm.base import ChatResult, ResultCallback
+from seedbed.llm.base import ChatBackend, ChatResult, ResultCallback
 from seedbed.models import GenerationParams, Message, Usage
 
 
-class FakeBackend:
+class FakeBackend(ChatBackend):
     """Answers from a queue of canned replies (`enqueue`), else from `reply(messages)`.
 
     A queued `Exception` instance is raised as-is; a queued `None` comes back as a

@@ -12,7 +12,7 @@ A batch's row (job_batches) is written before it is submitted and holds its
 file and batch ids: a restarted run waits for the open batch of a pending request
 instead of sending the request again. A server without a Batch API (a 404 on
 /v1/batches) gets the requests directly, as any other job. The provider calls
-themselves are in seedbed/llm/openai_batches.py, the rows in seedbed/jobs/batch_rows.py.
+are the backend's (ChatBackend.batches, seedbed/llm/), the rows in seedbed/jobs/batch_rows.py.
 """
 
 from __future__ import annotations
@@ -25,16 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai import AsyncOpenAI
-
 from seedbed.errors import BackendError
 from seedbed.jobs import batch_rows
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs.senders import Sender
 from seedbed.jobs.state import Job, RequestRecord
 from seedbed.llm import ChatResult
-from seedbed.llm import openai_batches as batch_api
-from seedbed.llm.openai_backend import OpenAIBackend
+from seedbed.llm.base import BatchAPI, BatchRequest
 from seedbed.store.core import Store
 
 GATHER_SECONDS = 0.2  # requests dispatched within this time share a batch
@@ -50,10 +47,9 @@ _Waiter = tuple[RequestRecord, "asyncio.Future[ChatResult]"]
 
 @dataclass
 class _Provider:
-    """One server and model of the run, with its client."""
+    """One server and model of the run, with its Batch API."""
 
-    backend: OpenAIBackend
-    client: AsyncOpenAI
+    api: BatchAPI
     gathering: dict[int, _Waiter] = field(default_factory=dict)  # request id -> waiter
     flush: asyncio.Task[None] | None = None
 
@@ -71,21 +67,21 @@ class _Watch:
 async def open_batches(
     stack: contextlib.AsyncExitStack, store: Store, job: Job, senders: dict[str, Sender]
 ) -> BatchQueue | None:
-    """A BatchQueue for the job's OpenAI-compatible senders, or None when no server offers batches.
+    """A BatchQueue for the job's senders with a Batch API, or None when none has one.
 
     A server without a Batch API is recorded (the job page says so) and its
     requests are sent directly. Raises BackendError when the key is refused.
     """
     providers: dict[int, _Provider] = {}
     for sender in {id(s): s for s in senders.values()}.values():
-        backend = sender.backend
-        if not isinstance(backend, OpenAIBackend):
+        opening = sender.backend.batches()
+        if opening is None:  # a backend without one (the embedded model): sent directly
             continue
-        client = await stack.enter_async_context(backend.client())
-        if await batch_api.offers_batches(client, backend):
-            providers[id(sender)] = _Provider(backend, client)
+        api = await stack.enter_async_context(opening)
+        if await api.available():
+            providers[id(sender)] = _Provider(api)
         else:
-            batch_rows.note_unsupported(store, job.id, backend.endpoint, backend.model)
+            batch_rows.note_unsupported(store, job.id, api.endpoint, api.model)
     if not providers:
         return None
     queue = BatchQueue(store, job, providers)
@@ -107,7 +103,10 @@ class BatchQueue:
         self.lines: dict[int, dict[str, dict[str, Any]]] = {}  # row id -> custom_id -> line
         self.cancelling: list[asyncio.Task[None]] = []
 
-    limit = batch_api.MAX_REQUESTS  # requests the engine may hand over at once
+    @property
+    def limit(self) -> int:
+        """Requests the engine may hand over at once: a batch's worth."""
+        return min(provider.api.max_requests for provider in self.providers.values())
 
     async def send(self, record: RequestRecord, sender: Sender) -> ChatResult:
         """The reply to `record`, from a batch (or directly when its server has no Batch API)."""
@@ -168,13 +167,13 @@ class BatchQueue:
 
     def _provider_of(self, row: batch_rows.BatchRow) -> _Provider | None:
         for provider in self.providers.values():
-            if (provider.backend.endpoint, provider.backend.model) == (row.endpoint, row.model):
+            if (provider.api.endpoint, provider.api.model) == (row.endpoint, row.model):
                 return provider
         return None
 
     async def _adopt(self, provider: _Provider, row: batch_rows.BatchRow) -> batch_rows.BatchRow:
         """A run that died while submitting: find its batch by the row id in the metadata."""
-        batch_id = await batch_api.find(provider.client, provider.backend, str(row.id))
+        batch_id = await provider.api.find({"seedbed_batch": str(row.id)})
         if batch_id is None:
             return row
         batch_rows.update(self.store, row.id, batch_id=batch_id)
@@ -195,8 +194,9 @@ class BatchQueue:
             waiters = [waiter for waiter in gathered.values() if not waiter[1].done()]
             if not waiters:
                 return
-            for start in range(0, len(waiters), batch_api.MAX_REQUESTS):
-                chunk = waiters[start : start + batch_api.MAX_REQUESTS]
+            size = provider.api.max_requests
+            for start in range(0, len(waiters), size):
+                chunk = waiters[start : start + size]
                 try:
                     row = await self._submit(provider, [record for record, _ in chunk])
                 except Exception as error:  # its requests fail, the run goes on
@@ -208,15 +208,19 @@ class BatchQueue:
         self, provider: _Provider, records: list[RequestRecord]
     ) -> batch_rows.BatchRow:
         """Write the row first, then upload and create: a crash in between can be adopted."""
-        backend, client = provider.backend, provider.client
+        api = provider.api
         ids = [record.id for record in records]
-        row = batch_rows.add(self.store, self.job_id, backend.endpoint, backend.model, ids)
+        row = batch_rows.add(self.store, self.job_id, api.endpoint, api.model, ids)
         name = f"seedbed-job-{self.job_id}-batch-{row.id}.jsonl"
+        requests = [
+            BatchRequest(str(record.id), record.request.messages, record.request.params)
+            for record in records
+        ]
         try:
-            file_id = await batch_api.upload(client, backend, name, records)
+            file_id = await api.upload(name, requests)
             batch_rows.update(self.store, row.id, input_file_id=file_id)
             metadata = {"seedbed_job": str(self.job_id), "seedbed_batch": str(row.id)}
-            batch = await batch_api.create(client, backend, file_id, metadata)
+            batch = await api.create(file_id, metadata)
         except BackendError as error:
             batch_rows.update(self.store, row.id, status=batch_rows.FAILED, error=str(error))
             raise
@@ -246,11 +250,11 @@ class BatchQueue:
         except Exception as error:  # BackendError ends the job; others fail its requests
             _fail(watch.waiting.values(), error)
             return
-        backend = watch.provider.backend
+        api = watch.provider.api
         for request_id, (record, future) in watch.waiting.items():
             if future.done():
                 continue
-            result = batch_api.result_of(backend, lines.get(str(request_id)))
+            result = api.result_of(lines.get(str(request_id)))
             if result is not None:
                 future.set_result(result)
             elif self.resent[request_id] < 1:  # the batch expired or was cancelled first
@@ -258,21 +262,21 @@ class BatchQueue:
                 self._gather(watch.provider, (record, future))
             else:
                 message = f"Batch {watch.row.batch_id} ended without answering it, twice."
-                future.set_result(ChatResult(model=backend.model, error=message))
+                future.set_result(ChatResult(model=api.model, error=message))
 
     async def _poll(self, watch: _Watch) -> dict[str, dict[str, Any]]:
         """The output and error lines of the ended batch, by custom_id."""
         if watch.row.id in self.lines:
             return self.lines[watch.row.id]
-        client, backend = watch.provider.client, watch.provider.backend
+        api = watch.provider.api
         while True:
-            batch = await batch_api.look(client, backend, str(watch.row.batch_id))
+            batch = await api.look(str(watch.row.batch_id))
             if batch is not None:
                 batch_rows.update(self.store, watch.row.id, provider_status=batch.status)
-                if batch.status in batch_api.ENDED:
+                if batch.ended:
                     break
             await asyncio.sleep(self.poll)
-        if problem := batch_api.refusal(backend, batch):
+        if problem := batch.refusal:
             batch_rows.update(self.store, watch.row.id, status=batch_rows.FAILED, error=problem)
             raise BackendError(problem)
         ids = {"output_file_id": batch.output_file_id, "error_file_id": batch.error_file_id}
@@ -280,12 +284,12 @@ class BatchQueue:
         lines: dict[str, dict[str, Any]] = {}
         for file_id in ids.values():
             if file_id:
-                lines.update(await batch_api.download(client, backend, file_id))
+                lines.update(await api.download(file_id))
         self.lines[watch.row.id] = lines
         return lines
 
     async def _cancel_batch(self, watch: _Watch) -> None:
-        await batch_api.cancel(watch.provider.client, str(watch.row.batch_id))
+        await watch.provider.api.cancel(str(watch.row.batch_id))
 
 
 def _fail(waiters: Iterable[_Waiter], error: Exception) -> None:

@@ -378,5 +378,5 @@ class JobEngine:
 
 def _extra_params(backend: ChatBackend) -> dict[str, str]:
     """The backend's extra request parameters, as JSON, for the candidate's record."""
-    extra = getattr(backend, "extra_body", None)
+    extra = backend.extra_body()
     return {"extra": json.dumps(extra, sort_keys=True)} if extra else {}

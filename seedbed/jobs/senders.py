@@ -1,9 +1,10 @@
 """The backends of one job run, opened once, each answering one request per call.
 
-The OpenAI-compatible backend keeps one async client (connection pool) for the
-whole run; a synchronous backend (the embedded model, test fakes) answers on a
-thread pool. Stages may use different backends (a cheap model to classify, a
-strong one for instances); stages with the same settings share one.
+A backend with a session (ChatBackend.session: the OpenAI-compatible one keeps
+one async client, a connection pool, for the whole run) answers through it; one
+without (the embedded model, test fakes) answers on a thread pool. Stages may
+use different backends (a cheap model to classify, a strong one for instances);
+stages with the same settings share one.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from seedbed.jobs.state import JobSettings
 from seedbed.llm import BackendConfig, ChatBackend, ChatResult
+from seedbed.llm.base import Send
 from seedbed.methods.base import Request
 from seedbed.models import GenerationParams, Message
 
@@ -31,7 +33,7 @@ class Sender:
     """
 
     backend: ChatBackend
-    send: Callable[[Sequence[Message], GenerationParams], Awaitable[ChatResult]]
+    send: Send
 
 
 async def open_senders(
@@ -55,9 +57,9 @@ async def open_senders(
 
 
 async def _open(stack: contextlib.AsyncExitStack, backend: ChatBackend, concurrency: int) -> Sender:
-    session = getattr(backend, "session", None)
+    session = backend.session()
     if session is not None:  # an async client kept open for the whole run
-        return Sender(backend, await stack.enter_async_context(session()))
+        return Sender(backend, await stack.enter_async_context(session))
     pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(concurrency))
     loop = asyncio.get_running_loop()
 

@@ -1,12 +1,20 @@
-"""The one interface every chat backend implements."""
+"""The one interface every chat backend implements, with each optional capability declared.
+
+A backend must answer chat requests (`generate`). What it may offer beyond that
+(an async session, a Batch API, extra request fields) is declared here with a
+default meaning "not offered", so callers use these methods and never probe a
+backend's attributes or concrete class.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable, Coroutine, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from seedbed.models import GenerationParams, Message, Usage
 
@@ -19,13 +27,84 @@ class ChatResult:
     model: str = ""
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    # Why generation ended: "stop" (the model finished or hit a stop string), "length"
+    # (max_tokens), or what the server says; None when the backend cannot tell.
+    finish_reason: str | None = None
     price_factor: float = 1.0  # of the model's price: 0.5 for a Batch API reply
 
 
 ResultCallback = Callable[[int, ChatResult], None]
+# Answers one request: raises BackendError when no request can succeed, else
+# returns failures as results with `error` set.
+Send = Callable[[Sequence[Message], GenerationParams], Awaitable[ChatResult]]
 
 
-class ChatBackend(Protocol):
+@dataclass(frozen=True)
+class BatchRequest:
+    """One chat request of a provider batch; its answer comes back under `custom_id`."""
+
+    custom_id: str
+    messages: Sequence[Message]
+    params: GenerationParams
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """A submitted batch as the provider has it now."""
+
+    id: str
+    status: str  # the provider's own word (validating, in_progress, completed...)
+    ended: bool  # no more answers will come
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    refusal: str | None = None  # why the provider refused the whole batch, shown to the user
+
+
+class BatchAPI(ABC):
+    """A provider's Batch API opened for one run: upload requests, start, poll, read answers.
+
+    Every call raises BackendError for a failure the user must act on (a refused
+    key); seedbed/jobs/batches.py decides what to submit and when.
+    """
+
+    endpoint: str  # the server, as shown to users (no credentials)
+    model: str
+    max_requests: int  # in one batch
+
+    @abstractmethod
+    async def available(self) -> bool:
+        """True when the server has a Batch API (many OpenAI-compatible ones do not)."""
+
+    @abstractmethod
+    async def upload(self, name: str, requests: Sequence[BatchRequest]) -> str:
+        """Upload `requests` as a batch input file named `name`; the file's id."""
+
+    @abstractmethod
+    async def create(self, file_id: str, metadata: dict[str, str]) -> BatchState:
+        """Start a batch over an uploaded input file, tagged with `metadata`."""
+
+    @abstractmethod
+    async def look(self, batch_id: str) -> BatchState | None:
+        """The batch as the provider has it now; None after a passing failure (look again)."""
+
+    @abstractmethod
+    async def find(self, metadata: dict[str, str]) -> str | None:
+        """The id of a recent batch whose metadata holds every pair of `metadata`, if any."""
+
+    @abstractmethod
+    async def cancel(self, batch_id: str) -> None:
+        """Ask the provider to stop a batch (best effort: a failure leaves it running)."""
+
+    @abstractmethod
+    async def download(self, file_id: str) -> dict[str, dict[str, Any]]:
+        """The lines of an output or error file, by custom_id."""
+
+    @abstractmethod
+    def result_of(self, line: dict[str, Any] | None) -> ChatResult | None:
+        """The reply a downloaded line holds; None when the batch never ran the request."""
+
+
+class ChatBackend(ABC):
     """Answers batches of chat requests.
 
     `generate` returns one ChatResult per request, in order, and calls
@@ -37,16 +116,44 @@ class ChatBackend(Protocol):
     name: str
     model: str
 
+    @abstractmethod
     def describe(self) -> str:
         """One line for the UI: what this backend is and what it is good for."""
-        ...
 
+    @abstractmethod
     def generate(
         self,
         requests: Sequence[Sequence[Message]],
         params: GenerationParams,
         on_result: ResultCallback | None = None,
-    ) -> list[ChatResult]: ...
+    ) -> list[ChatResult]:
+        """Answer every request; see the class docstring."""
+
+    # -- optional capabilities, each with its default --
+
+    def extra_body(self) -> dict[str, Any]:
+        """Fields this backend adds to every request (recorded with each candidate).
+
+        Default: none.
+        """
+        return {}
+
+    def session(self) -> AbstractAsyncContextManager[Send] | None:
+        """An async client kept open for many single requests: `await send(messages, params)`.
+
+        Default None: the backend has no async client, and callers with an event
+        loop run `generate` on a thread pool instead.
+        """
+        return None
+
+    def batches(self) -> AbstractAsyncContextManager[BatchAPI] | None:
+        """The provider's Batch API, open while the context lasts.
+
+        Default None: the backend has no Batch API, and jobs send every request
+        directly. A backend that returns one may still find the server lacks it
+        (`BatchAPI.available`).
+        """
+        return None
 
 
 T = TypeVar("T")

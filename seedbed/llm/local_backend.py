@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seedbed.errors import BackendError
-from seedbed.llm.base import ChatResult, ResultCallback
+from seedbed.llm.base import ChatBackend, ChatResult, ResultCallback
 from seedbed.models import GenerationParams, Message, Usage
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
@@ -73,7 +73,7 @@ def load_model() -> tuple[Any, Any]:
     return _loaded
 
 
-class LocalBackend:
+class LocalBackend(ChatBackend):
     """Runs the embedded model in-process, several prompts per forward batch."""
 
     name = "embedded"
@@ -119,13 +119,21 @@ class LocalBackend:
             encoded = tokenizer(texts, return_tensors="pt", padding=True)
             output = model.generate(**encoded, **_sampling_kwargs(params, tokenizer))
         prompt_length = encoded["input_ids"].shape[1]
+        ends = torch.tensor(sorted(_end_ids(tokenizer, model)), dtype=output.dtype)
         results = []
         for row, mask in zip(output, encoded["attention_mask"], strict=True):
             new_tokens = row[prompt_length:]
             completion = new_tokens[new_tokens != tokenizer.pad_token_id]
-            text = _cut_at_stop(tokenizer.decode(completion, skip_special_tokens=True), params)
-            usage = Usage(prompt_tokens=int(mask.sum()), completion_tokens=len(completion))
-            results.append(ChatResult(text=text.strip(), model=MODEL_NAME, usage=usage))
+            decoded = tokenizer.decode(completion, skip_special_tokens=True)
+            text = _cut_at_stop(decoded, params)
+            results.append(
+                ChatResult(
+                    text=text.strip(),
+                    model=MODEL_NAME,
+                    usage=Usage(prompt_tokens=int(mask.sum()), completion_tokens=len(completion)),
+                    finish_reason=_finish_reason(new_tokens, ends, cut=text != decoded),
+                )
+            )
         return results
 
 
@@ -142,6 +150,25 @@ def _sampling_kwargs(params: GenerationParams, tokenizer: Any) -> dict[str, Any]
         # transformers has no presence penalty; a repetition penalty is the closest knob.
         kwargs["repetition_penalty"] = 1.0 + params.presence_penalty / 10
     return kwargs
+
+
+def _end_ids(tokenizer: Any, model: Any) -> set[int]:
+    """The token ids that end a generation (the model's config may list several)."""
+    configured = model.generation_config.eos_token_id
+    ids = set(configured if isinstance(configured, list) else [configured])
+    ids.add(tokenizer.eos_token_id)
+    return {int(i) for i in ids if i is not None}
+
+
+def _finish_reason(new_tokens: Any, end_ids: Any, cut: bool) -> str:
+    """ "stop" when the row ended on an end token or was cut at a stop string, else "length".
+
+    generate() stops a row only at an end token or at max_new_tokens, so a row
+    without an end token ran out of tokens.
+    """
+    import torch
+
+    return "stop" if cut or bool(torch.isin(new_tokens, end_ids).any()) else "length"
 
 
 def _cut_at_stop(text: str, params: GenerationParams) -> str:

@@ -17,12 +17,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletion
 from pydantic import SecretStr
 
 from seedbed.errors import BackendError
-from seedbed.llm.base import ChatResult, ResultCallback, run_sync
-from seedbed.models import GenerationParams, Message, Usage
+from seedbed.llm.base import (
+    BatchAPI,
+    ChatBackend,
+    ChatResult,
+    ResultCallback,
+    Send,
+    run_sync,
+)
+from seedbed.llm.openai_batches import OpenAIBatches
+from seedbed.llm.openai_chat import chat_body, completion_result
+from seedbed.models import GenerationParams, Message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Local servers (vLLM, Ollama) ignore the key, but the openai client refuses to start without one.
@@ -31,7 +39,7 @@ PLACEHOLDER_KEY = "not-needed"
 T = TypeVar("T")
 
 
-class OpenAIBackend:
+class OpenAIBackend(ChatBackend):
     """Sends chat requests to an OpenAI-compatible `/chat/completions` endpoint."""
 
     name = "openai"
@@ -63,7 +71,7 @@ class OpenAIBackend:
         self.concurrency = concurrency
         self.timeout = timeout
         self.max_retries = max_retries
-        self.extra_body = dict(extra_body or {})
+        self._extra_body = dict(extra_body or {})
         self._api_key = SecretStr(self._resolve_key(api_key))
 
     def _resolve_key(self, api_key: str | None) -> str:
@@ -114,7 +122,7 @@ class OpenAIBackend:
         return run_sync(self._generate_async(requests, params, on_result))
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[Callable[..., Awaitable[ChatResult]]]:
+    async def session(self) -> AsyncIterator[Send]:
         """One client for many single requests: `await send(messages, params)`.
 
         For callers that run their own event loop and queue (the job engine);
@@ -131,37 +139,18 @@ class OpenAIBackend:
         finally:
             await client.close()
 
+    def extra_body(self) -> dict[str, Any]:
+        """The extra fields sent with every chat request (e.g. vLLM's top_k)."""
+        return dict(self._extra_body)
+
     @asynccontextmanager
-    async def client(self) -> AsyncIterator[AsyncOpenAI]:
-        """An async client for this server, closed on exit (the Batch API uses it)."""
+    async def batches(self) -> AsyncIterator[BatchAPI]:
+        """The server's Batch API on one client, closed on exit (seedbed/llm/openai_batches.py)."""
         client = self._make_client()
         try:
-            yield client
+            yield OpenAIBatches(self, client)
         finally:
             await client.close()
-
-    def chat_body(self, messages: Sequence[Message], params: GenerationParams) -> dict[str, Any]:
-        """The JSON body of one chat request, extra parameters included."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
-            "presence_penalty": params.presence_penalty,
-        }
-        if params.stop:  # some servers reject an empty stop list
-            body["stop"] = params.stop
-        return body | self.extra_body
-
-    def read_completion(self, body: dict[str, Any]) -> ChatResult:
-        """The ChatResult of a chat completion given as JSON (a Batch API output line)."""
-        try:
-            response = ChatCompletion.model_validate(body)
-        except ValueError as exc:
-            error = f"The reply was not a chat completion ({exc})."
-            return ChatResult(model=self.model, error=self._scrub(error))
-        return self._to_result(response)
 
     def failure(self, exc: openai.OpenAIError) -> BackendError:
         """`exc` as a BackendError for the user, without the key."""
@@ -224,8 +213,9 @@ class OpenAIBackend:
         self, client: AsyncOpenAI, messages: Sequence[Message], params: GenerationParams
     ) -> ChatResult:
         """One chat request; fatal errors raise, everything else becomes `error`."""
-        kwargs = self.chat_body(messages, params)
-        extra = {name: kwargs.pop(name) for name in self.extra_body}
+        kwargs = chat_body(self.model, messages, params, self._extra_body)
+        # Passed apart: the openai client's create() accepts only the fields it knows.
+        extra = {name: kwargs.pop(name) for name in self._extra_body}
         try:
             response = await client.chat.completions.create(**kwargs, extra_body=extra or None)
         except openai.OpenAIError as exc:
@@ -236,26 +226,7 @@ class OpenAIBackend:
         except ValueError as exc:  # a 200 whose body is not JSON (JSONDecodeError)
             error = f"The server's reply was not valid JSON ({exc})."
             return ChatResult(model=self.model, error=self._scrub(error))
-        return self._to_result(response)
-
-    def _to_result(self, response: Any) -> ChatResult:
-        usage = response.usage  # some local servers omit usage
-        result = ChatResult(
-            model=response.model or self.model,
-            usage=Usage(
-                prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
-                completion_tokens=(usage.completion_tokens or 0) if usage else 0,
-            ),
-        )
-        if not response.choices:
-            result.error = "The server returned a reply with no choices."
-            return result
-        text = response.choices[0].message.content or ""
-        if not text.strip():
-            result.error = "The server returned an empty reply."
-            return result
-        result.text = text
-        return result
+        return completion_result(response, self.model)
 
     # --- error mapping ---------------------------------------------------------------
 

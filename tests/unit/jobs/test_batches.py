@@ -19,14 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from seedbed.errors import InputError
 from seedbed.jobs import batch_rows, pricing, runner
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.pricing import Price
 from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import BackendConfig, parse_extra_params
-from seedbed.llm import openai_batches as batch_api
-from seedbed.llm.base import run_sync
+from seedbed.llm.base import BatchRequest, run_sync
 from seedbed.llm.openai_backend import OpenAIBackend
 from seedbed.models import CandidateFilter, Project
 from seedbed.store.core import Store
@@ -275,13 +275,13 @@ def test_a_killed_batch_job_resumes_with_its_open_batch(
 def test_extra_parameters_are_a_json_object_that_does_not_override_seedbeds_own() -> None:
     assert parse_extra_params(' {"top_k": 40, "min_p": 0.05} ') == {"top_k": 40, "min_p": 0.05}
     assert parse_extra_params("  ") == {}
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(InputError, match="not valid JSON"):
         parse_extra_params("{top_k: 40}")
-    with pytest.raises(ValueError, match="must be a JSON object"):
+    with pytest.raises(InputError, match="must be a JSON object"):
         parse_extra_params("[40]")
-    with pytest.raises(ValueError, match="max_tokens, temperature cannot be an extra parameter"):
+    with pytest.raises(InputError, match="max_tokens, temperature cannot be an extra parameter"):
         parse_extra_params('{"temperature": 0, "max_tokens": 9}')
-    with pytest.raises(ValueError, match="model cannot be an extra parameter"):
+    with pytest.raises(InputError, match="model cannot be an extra parameter"):
         BackendConfig(kind="openai", model="m", extra_body={"model": "other"})
 
 
@@ -300,10 +300,12 @@ def test_a_batch_submitted_just_before_a_crash_is_found_by_its_row_id(
             store, job_id, backend.endpoint, backend.model, [r.id for r in records]
         )
 
+        requests = [BatchRequest(str(r.id), r.request.messages, r.request.params) for r in records]
+
         async def crashed_run_submits() -> None:
-            async with backend.client() as client:
-                file_id = await batch_api.upload(client, backend, "lost.jsonl", records)
-                await batch_api.create(client, backend, file_id, {"seedbed_batch": str(row.id)})
+            async with backend.batches() as api:
+                file_id = await api.upload("lost.jsonl", requests)
+                await api.create(file_id, {"seedbed_batch": str(row.id)})
 
         run_sync(crashed_run_submits())
         job = runner.run_job(store, job_id, "test-key")

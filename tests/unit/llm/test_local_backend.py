@@ -11,6 +11,7 @@ from seedbed.llm.local_backend import (
     MODEL_NAME,
     LocalBackend,
     _cut_at_stop,
+    _finish_reason,
     _sampling_kwargs,
     gguf_location,
 )
@@ -46,6 +47,15 @@ def test_stop_sequences_cut_the_text() -> None:
     assert _cut_at_stop("no stop here", params) == "no stop here"
 
 
+def test_a_row_without_an_end_token_ran_out_of_tokens() -> None:
+    import torch
+
+    ends = torch.tensor([2])
+    assert _finish_reason(torch.tensor([5, 6, 2, 2]), ends, cut=False) == "stop"  # EOS, padding
+    assert _finish_reason(torch.tensor([5, 6, 7, 8]), ends, cut=False) == "length"
+    assert _finish_reason(torch.tensor([5, 6, 7, 8]), ends, cut=True) == "stop"  # stop string
+
+
 def test_make_backend_builds_the_embedded_one() -> None:
     backend = make_backend(BackendConfig())
     assert isinstance(backend, LocalBackend)
@@ -74,6 +84,9 @@ def test_a_short_real_generation(embedded_backend: LocalBackend) -> None:
         assert result.model == MODEL_NAME
         assert result.usage.prompt_tokens > 0
         assert 0 < result.usage.completion_tokens <= 12
+    assert [result.finish_reason for result in results] == ["stop", "stop"]  # short answers
+    cut_short = embedded_backend.generate(requests, GenerationParams(temperature=0, max_tokens=2))
+    assert [r.finish_reason for r in cut_short] == ["length", "length"]
     # Greedy decoding is deterministic.
     again = embedded_backend.generate(requests, GenerationParams(temperature=0, max_tokens=12))
     assert [r.text for r in again] == [r.text for r in results]

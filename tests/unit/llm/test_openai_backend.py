@@ -64,6 +64,15 @@ def test_empty_stop_is_omitted_and_reply_model_recorded() -> None:
     assert result.usage.prompt_tokens == 0 and result.usage.completion_tokens == 0
 
 
+def test_each_result_says_whether_the_reply_ended_or_ran_out_of_tokens(
+    server: FakeOpenAIServer,
+) -> None:
+    params = GenerationParams(max_tokens=4)
+    ended, full = backend_for(server).generate(ask("short", "a b c d"), params)
+    assert (ended.text, ended.finish_reason) == ("echo: short", "stop")
+    assert (full.text, full.finish_reason) == ("echo: a b c d", "length")
+
+
 def test_concurrency_is_bounded() -> None:
     with FakeOpenAIServer(reply=echo, delay=0.2) as fake:
         results = backend_for(fake, concurrency=2).generate(ask(*"abcdef"), GenerationParams())
