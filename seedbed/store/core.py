@@ -44,7 +44,7 @@ class ReviewConflict(StoreError):
 
     def __init__(self, candidate_id: int, status: str, by: str | None, at: datetime | None):
         self.candidate_id, self.status, self.by, self.at = candidate_id, status, by, at
-        when = f" at {_aware(at):%H:%M:%S} UTC" if at else ""
+        when = f" at {as_utc(at):%H:%M:%S} UTC" if at else ""
         who = f" by {by}" if by else ""
         super().__init__(
             f"Candidate {candidate_id} changed after you opened it (now {status}{who}{when}). "
@@ -80,8 +80,9 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time with its zone: SQLite hands back naive datetimes, stored in UTC."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Store:
@@ -315,7 +316,7 @@ class Store:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [Review(**{**row._mapping, "created_at": _aware(row.created_at)}) for row in rows]
+        return [Review(**{**row._mapping, "created_at": as_utc(row.created_at)}) for row in rows]
 
     # -- embedding cache ------------------------------------------------
     def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
@@ -436,7 +437,7 @@ def _candidate(row: Row) -> Candidate:
         "completion_tokens": data.pop("completion_tokens"),
     }
     data.pop("flags")
-    data["created_at"] = _aware(data["created_at"])
+    data["created_at"] = as_utc(data["created_at"])
     if data["reviewed_at"] is not None:
-        data["reviewed_at"] = _aware(data["reviewed_at"])
+        data["reviewed_at"] = as_utc(data["reviewed_at"])
     return Candidate(**data)
