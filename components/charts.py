@@ -61,15 +61,6 @@ def hover_text(text: str, width: int = 70, limit: int = 420) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in lines[:8])
 
 
-def status_bar(counts: dict[str, int]) -> Figure:
-    frame = pd.DataFrame({"status": list(counts), "candidates": list(counts.values())})
-    figure = px.bar(
-        frame, x="status", y="candidates", color="status", color_discrete_map=STATUS_COLOURS
-    )
-    figure.update_layout(showlegend=False)
-    return _style(figure, 280)
-
-
 def embedding_map(frame: pd.DataFrame, colour: str, title: str = "") -> Figure:
     """A 2-D scatter of the embeddings (columns x, y, id, text and the colour field).
 

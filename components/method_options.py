@@ -55,32 +55,19 @@ def _field_widget(name: str, field: FieldInfo, project: Project, values: dict, k
     common = {"help": field.description, "key": key}
     if kind is bool:
         return _kept(st.checkbox, label, values, name, default, **common)
-    if kind is int:
-        return int(
-            _kept(
-                st.number_input,
-                label,
-                values,
-                name,
-                default,
-                step=1,
-                **_bounds(field, int),
-                **common,
-            )
+    if kind in (int, float):
+        step = 1 if kind is int else 0.05  # Streamlit wants value, step and bounds of one type
+        number = _kept(
+            st.number_input,
+            label,
+            values,
+            name,
+            default,
+            step=step,
+            **_bounds(field, kind),
+            **common,
         )
-    if kind is float:
-        return float(
-            _kept(
-                st.number_input,
-                label,
-                values,
-                name,
-                default,
-                step=0.05,
-                **_bounds(field, float),
-                **common,
-            )
-        )
+        return kind(number)
     if get_origin(kind) is Literal:
         return _kept(st.selectbox, label, values, name, default, options=list(args), **common)
     if get_origin(kind) is list and args:

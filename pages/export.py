@@ -17,6 +17,7 @@ from seedbed.files.records import (
     formats_for,
 )
 from seedbed.models import ProjectKind
+from seedbed.store.options import filter_options
 
 store = get_store()
 project = current_project(store)
@@ -34,7 +35,7 @@ with import_tab:
 
 with export_tab:
     st.subheader("Which candidates")
-    where = candidate_filter_panel(store, project, "export_filter")
+    where = candidate_filter_panel("export_filter", filter_options(store, project))
     matching = store.count_candidates(project.id, where)
     st.caption(f"{matching:,} candidates match." if matching != 1 else "1 candidate matches.")
 

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
+from components.filter_panel import candidate_filter_panel
 from components.insights.data import selection_report
+from components.insights.presets import PRESETS, apply_preset, describe
 from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab, plain
 from components.insights.utility import utility_tab
-from components.selection_picker import PRESETS, apply_preset, describe, selection_picker
 from components.state import get_store, require_project
-from seedbed.insights.selection import selection_options
+from seedbed.store.options import filter_options
 
 store = get_store()
 project = require_project(store)
-options = selection_options(store, project)
+options = filter_options(store, project)
 dimensions = store.list_dimensions(project.id)
 
 st.title("Insights")
@@ -30,17 +31,18 @@ if compare:
         on_change=apply_preset,
         args=(options,),
     )
-    st.session_state.setdefault("insights_b_statuses", ["rejected"])
     columns = st.columns(2)
     with columns[0]:
-        where_a = selection_picker("insights_a", options, "Selection A", per_row=2)
+        where_a = candidate_filter_panel("insights_a", options, "Selection A", per_row=2)
     with columns[1]:
-        where_b = selection_picker("insights_b", options, "Selection B", per_row=2)
+        where_b = candidate_filter_panel(
+            "insights_b", options, "Selection B", default_statuses=["rejected"], per_row=2
+        )
     filters = {describe(where_a, options): where_a, describe(where_b, options): where_b}
     if len(filters) == 1:  # the same description twice: name them apart
         filters = {"A": where_a, "B": where_b}
 else:
-    where_a = selection_picker("insights_a", options, "Candidates to measure")
+    where_a = candidate_filter_panel("insights_a", options, "Candidates to measure")
     filters = {describe(where_a, options): where_a}
 
 reports = {

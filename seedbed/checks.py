@@ -46,7 +46,6 @@ __all__ = [
     "refusal_check",
     "rouge_l_f",
     "rouge_tokens",
-    "run_checks",
     "unicode_tokens",
 ]
 
@@ -253,22 +252,4 @@ def instance_checks(instances: Sequence[Instance]) -> list[Check]:
             [i for i, pair in enumerate(pairs) if any(part.endswith(":") for part in pair)],
             "ends with ':'",
         ),
-    ]
-
-
-def run_checks(
-    main_text: str,
-    full_text: str,
-    pool: NoveltyIndex | Sequence[str],
-    max_words: int = MAX_WORDS,
-) -> list[Check]:
-    """Novelty and length on the new instruction or text; refusal on everything.
-
-    Kept for callers written before `instruction_checks`; pass a `NoveltyIndex` as
-    `pool` to avoid re-indexing the pool on every call.
-    """
-    return [
-        novelty_check(main_text, pool),
-        length_check(main_text, max_words=max_words),
-        refusal_check(full_text),
     ]

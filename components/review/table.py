@@ -16,6 +16,7 @@ from components.state import annotator
 from seedbed.models import Candidate, CandidateFilter, Project
 from seedbed.review import bulk, judge
 from seedbed.store.core import SORT_COLUMNS, Store
+from seedbed.store.options import filter_options
 
 SORT_LABELS = {
     "id": "Id",
@@ -112,7 +113,8 @@ def _bulk_controls(store: Store, project: Project, where: CandidateFilter) -> No
 
 def table_mode(store: Store, project: Project) -> None:
     """Draw table mode for the project."""
-    where = candidate_filter_panel(store, project, "review_table", default_statuses=("pending",))
+    options = filter_options(store, project)
+    where = candidate_filter_panel("review_table", options, default_statuses=("pending",))
     total = store.count_candidates(project.id, where)
     controls = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     sort_by = controls[0].selectbox(

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
-from sqlalchemy import select
 
 from seedbed.errors import ExportError
 from seedbed.files import records as export
@@ -28,7 +27,7 @@ from seedbed.files.formats import PreferenceRecord
 from seedbed.files.recipe import RECIPE_FILE, build_recipe, recipe_json
 from seedbed.files.splits import NEAR_THRESHOLD, DedupMode, deduplicate, stratified_split
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Project, Strict, utcnow
-from seedbed.store import schema as t
+from seedbed.review.preferences import iter_preference_pairs
 from seedbed.store.core import Store
 
 
@@ -92,22 +91,6 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
     return ExportPlan(options, items, splits, dropped)
 
 
-def _table_pairs(store: Store, project: Project) -> list[tuple[int, PreferenceRecord]]:
-    """Pairs an annotator judged in preference mode ("better" verdicts only)."""
-    p = t.preference_pairs.c
-    query = (
-        select(p.id, p.prompt, p.chosen, p.rejected)
-        .where(p.project_id == project.id, p.verdict == "better")
-        .order_by(p.id)
-    )
-    with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [
-        (r.id, PreferenceRecord(prompt=r.prompt, chosen=r.chosen, rejected=r.rejected))
-        for r in rows
-    ]
-
-
 TABLE_PAIR_SOURCE = "comparisons judged in preference mode on the Review page (verdict: better)"
 
 
@@ -120,7 +103,14 @@ def preference_files(
     plan's fraction and seed. Otherwise accepted and rejected answers of one
     prompt are paired, and a pair follows its chosen candidate's split.
     """
-    judged = _table_pairs(store, project)
+    # Pairs an annotator judged in preference mode ("better" verdicts only).
+    judged = [
+        (
+            row["id"],
+            PreferenceRecord(prompt=row["prompt"], chosen=row["chosen"], rejected=row["rejected"]),
+        )
+        for row in iter_preference_pairs(store, project.id)
+    ]
     if judged:
         # Split like the candidates: no validation file when they have none.
         fraction = plan.options.validation_fraction if "validation" in plan.splits else 0.0

@@ -2,7 +2,7 @@
 
 Exports are validated against these models in the tests, and imports parse
 through them, so a field a fine-tuning tool expects cannot silently go missing.
-Foreign files often carry an `id`; it is accepted and ignored.
+Foreign files often carry an `id`; every record accepts one and import ignores it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,15 @@ from pydantic import Field, model_validator
 from seedbed.models import Candidate, Review, Strict
 
 
-class AlpacaRecord(Strict):
-    """Stanford Alpaca: one instruction, an optional input, the expected output."""
+class Record(Strict):
+    """One line of a training-data file; a foreign `id` on it is accepted and ignored."""
 
     id: str | int | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class AlpacaRecord(Record):
+    """Stanford Alpaca: one instruction, an optional input, the expected output."""
+
     instruction: str
     input: str = ""
     output: str
@@ -30,10 +35,9 @@ class ChatMessage(Strict):
     weight: Literal[0, 1] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
-class OpenAIChatRecord(Strict):
+class OpenAIChatRecord(Record):
     """OpenAI chat fine-tuning: a conversation ending with the assistant's reply."""
 
-    id: str | int | None = Field(default=None, exclude_if=lambda v: v is None)
     messages: list[ChatMessage] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -50,10 +54,9 @@ class ShareGPTTurn(Strict):
     value: str
 
 
-class ShareGPTRecord(Strict):
+class ShareGPTRecord(Record):
     """ShareGPT (FastChat, Axolotl, LLaMA-Factory): `conversations` of human/gpt turns."""
 
-    id: str | int | None = Field(default=None, exclude_if=lambda v: v is None)
     conversations: list[ShareGPTTurn] = Field(min_length=2)
 
     @model_validator(mode="after")
@@ -65,7 +68,7 @@ class ShareGPTRecord(Strict):
         return self
 
 
-class PreferenceRecord(Strict):
+class PreferenceRecord(Record):
     """TRL's DPOTrainer, standard (not conversational) format."""
 
     prompt: str
@@ -73,7 +76,7 @@ class PreferenceRecord(Strict):
     rejected: str
 
 
-class ClassificationRecord(Strict):
+class ClassificationRecord(Record):
     text: str
     label: str
 

@@ -27,9 +27,9 @@ from seedbed.files.importers import ParsedFile, parse_file
 from seedbed.files.seeds import SeedTaskRecord, _reason
 from seedbed.jobs import state as jobs
 from seedbed.methods import TEMPLATE_DIR
-from seedbed.models import AttributeDimension, Project, Strict, utcnow
+from seedbed.models import AttributeDimension, Project, SeedTask, Strict, utcnow
 from seedbed.store import schema as t
-from seedbed.store.core import Store
+from seedbed.store.core import Store, insert_dimensions, insert_seed_tasks
 
 RECIPE_FILE = "recipe.json"
 
@@ -212,26 +212,9 @@ def import_project(store: Store, bundle: Bundle, name: str | None = None) -> Imp
 
 
 def _insert_setup(conn: Connection, project_id: int, recipe: Recipe) -> None:
-    seeds = [
-        {
-            "project_id": project_id,
-            "position": position,
-            **task.model_dump(exclude={"id"}, mode="json"),
-        }
-        for position, task in enumerate(recipe.seed_tasks)
-    ]
-    if seeds:
-        conn.execute(insert(t.seed_tasks), seeds)
-    dimensions = [
-        {
-            "project_id": project_id,
-            "position": position,
-            "name": d.name,
-            "description": d.description,
-            "attr_values": [v.model_dump() for v in d.values],
-            "per_label": {label: [v.model_dump() for v in vs] for label, vs in d.per_label.items()},
-        }
-        for position, d in enumerate(recipe.attribute_dimensions)
-    ]
-    if dimensions:
-        conn.execute(insert(t.attribute_dimensions), dimensions)
+    try:
+        tasks = [SeedTask(**task.model_dump(exclude={"id"})) for task in recipe.seed_tasks]
+    except ValidationError as error:
+        raise RecipeError(f"A seed task in {RECIPE_FILE} is not valid: {_reason(error)}") from error
+    insert_seed_tasks(conn, project_id, tasks)
+    insert_dimensions(conn, project_id, recipe.attribute_dimensions)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC
 from itertools import islice
 
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from seedbed.errors import ExportError
 from seedbed.files.formats import PreferenceRecord, RawRecord, RawReview
 from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project, ProjectKind
 from seedbed.store import schema as t
-from seedbed.store.core import Store
+from seedbed.store.core import Store, as_utc
 
 FORMATS = {
     "alpaca": "Alpaca (instruction, input, output)",
@@ -139,8 +138,7 @@ def reviews_by_candidate(store: Store, ids: Sequence[int]) -> dict[int, list[Raw
         with store.engine.connect() as conn:
             for row in conn.execute(query):
                 review = RawReview.model_validate(dict(row._mapping))
-                if review.created_at.tzinfo is None:  # SQLite hands back naive UTC times
-                    review.created_at = review.created_at.replace(tzinfo=UTC)
+                review.created_at = as_utc(review.created_at)
                 found[row.candidate_id].append(review)
     return found
 

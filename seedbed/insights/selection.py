@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
-from seedbed.models import Candidate, CandidateFilter, Project
+from seedbed.models import Candidate, CandidateFilter
 from seedbed.store import schema as t
-from seedbed.store.core import Store, select_candidates
+from seedbed.store.core import Store, as_utc, select_candidates
 
 _c = t.candidates.c
 _COLUMNS = (
@@ -76,12 +76,6 @@ class SelectionRows:
         )
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def fetch_rows(
     store: Store, project_id: int, where: CandidateFilter | None = None, batch: int = 5000
 ) -> SelectionRows:
@@ -103,8 +97,8 @@ def fetch_rows(
                 rows.attributes.append(row.attributes or {})
                 rows.methods.append(row.method)
                 rows.statuses.append(row.status)
-                rows.created_at.append(_aware(row.created_at))
-                rows.reviewed_at.append(_aware(row.reviewed_at))
+                rows.created_at.append(as_utc(row.created_at))
+                rows.reviewed_at.append(as_utc(row.reviewed_at))
                 rows.annotators.append(row.reviewed_by)
                 rows.job_ids.append(row.job_id)
     rows.ids = np.array(ids, dtype=np.int64)
@@ -138,48 +132,3 @@ def selection_version(
     with store.engine.connect() as conn:
         count, last_id, last_review, versions = conn.execute(query).one()
     return (int(count), last_id, str(last_review), int(versions))
-
-
-@dataclass
-class SelectionOptions:
-    """What a selection can be narrowed by, for one project."""
-
-    methods: list[str]
-    labels: list[str]
-    annotators: list[str]
-    jobs: dict[int, str]  # job id -> a short description
-    first_created: datetime | None
-    last_created: datetime | None
-
-
-def selection_options(store: Store, project: Project) -> SelectionOptions:
-    """Distinct methods, labels, annotators and jobs of the project's candidates, and dates."""
-    mine = _c.project_id == project.id
-    with store.engine.connect() as conn:
-        methods = conn.execute(select(_c.method).distinct().where(mine)).scalars().all()
-        labels = conn.execute(select(_c.label).distinct().where(mine)).scalars().all()
-        annotators = conn.execute(select(_c.reviewed_by).distinct().where(mine)).scalars().all()
-        job_ids = conn.execute(select(_c.job_id).distinct().where(mine)).scalars().all()
-        first, last = conn.execute(
-            select(func.min(_c.created_at), func.max(_c.created_at)).where(mine)
-        ).one()
-        jobs = conn.execute(
-            select(t.jobs.c.id, t.jobs.c.method, t.jobs.c.created_at).where(
-                t.jobs.c.project_id == project.id
-            )
-        ).all()
-    described = {
-        job.id: f"job {job.id} · {job.method} · {job.created_at:%Y-%m-%d %H:%M}" for job in jobs
-    }
-    known = [label for label in project.labels if label in labels]
-    return SelectionOptions(
-        methods=sorted(methods),
-        labels=known + sorted(label for label in labels if label and label not in known),
-        annotators=sorted(name for name in annotators if name),
-        jobs={
-            job_id: described.get(job_id, f"job {job_id}")
-            for job_id in sorted(j for j in job_ids if j is not None)
-        },
-        first_created=_aware(first),
-        last_created=_aware(last),
-    )

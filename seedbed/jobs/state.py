@@ -20,7 +20,7 @@ from seedbed.llm import BackendConfig
 from seedbed.methods.base import Request
 from seedbed.models import Strict, Usage
 from seedbed.store import schema as t
-from seedbed.store.core import Store
+from seedbed.store.core import Store, as_utc
 
 # A live job writes a heartbeat every couple of seconds; silence this long means
 # its process is gone and the job may be resumed elsewhere.
@@ -244,7 +244,5 @@ def live_jobs(store: Store) -> list[Job]:
 def _job(row: Row) -> Job:
     data = dict(row._mapping)
     for name in ("created_at", "heartbeat_at", "finished_at"):
-        value = data[name]
-        if value is not None and value.tzinfo is None:  # SQLite keeps no time zone
-            data[name] = value.replace(tzinfo=UTC)
+        data[name] = as_utc(data[name])
     return Job(**data)

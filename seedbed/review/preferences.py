@@ -167,7 +167,7 @@ def record_preference(store: Store, pair: Pair, verdict: str, annotator: str) ->
 def iter_preference_pairs(
     store: Store, project_id: int, decisive_only: bool = True, batch: int = 500
 ) -> Iterator[dict[str, Any]]:
-    """Stored verdicts as dicts (oldest first, `batch` rows a read); for the DPO export."""
+    """Stored verdicts as dicts (oldest first, `batch` rows a read); the DPO export reads them."""
     p, last_id = t.preference_pairs.c, 0
     while True:
         query = select(t.preference_pairs).where(p.project_id == project_id, p.id > last_id)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Text, cast, create_engine, delete, event, func, insert, or_, select, update
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
@@ -64,8 +64,9 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time with its zone: SQLite hands back naive datetimes, stored in UTC."""
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Store:
@@ -129,26 +130,13 @@ class Store:
             start = conn.execute(
                 select(func.count()).where(t.seed_tasks.c.project_id == project_id)
             ).scalar_one()
-            self._insert_seed_tasks(conn, project_id, tasks, start)
+            insert_seed_tasks(conn, project_id, tasks, start)
 
     def replace_seed_tasks(self, project_id: int, tasks: Sequence[SeedTask]) -> None:
         """Make `tasks` the project's whole seed set, atomically."""
         with self.engine.begin() as conn:
             conn.execute(delete(t.seed_tasks).where(t.seed_tasks.c.project_id == project_id))
-            self._insert_seed_tasks(conn, project_id, tasks, 0)
-
-    @staticmethod
-    def _insert_seed_tasks(conn: Any, project_id: int, tasks: Sequence[SeedTask], start: int):
-        rows = [
-            {
-                "project_id": project_id,
-                "position": start + offset,
-                **task.model_dump(exclude={"id"}, mode="json"),
-            }
-            for offset, task in enumerate(tasks)
-        ]
-        if rows:
-            conn.execute(insert(t.seed_tasks), rows)
+            insert_seed_tasks(conn, project_id, tasks)
 
     # -- attribute dimensions -------------------------------------------
     def list_dimensions(self, project_id: int) -> list[AttributeDimension]:
@@ -163,31 +151,13 @@ class Store:
 
     def replace_dimensions(self, project_id: int, dimensions: Sequence[AttributeDimension]):
         """Make `dimensions` the project's attribute set, atomically."""
-        names = [dimension.name for dimension in dimensions]
-        if len(set(names)) != len(names):
-            raise StoreError("Two dimensions have the same name.")
-        rows = [
-            {
-                "project_id": project_id,
-                "position": position,
-                "name": dimension.name,
-                "description": dimension.description,
-                "attr_values": [v.model_dump() for v in dimension.values],
-                "per_label": {
-                    label: [v.model_dump() for v in values]
-                    for label, values in dimension.per_label.items()
-                },
-            }
-            for position, dimension in enumerate(dimensions)
-        ]
         with self.engine.begin() as conn:
             conn.execute(
                 delete(t.attribute_dimensions).where(
                     t.attribute_dimensions.c.project_id == project_id
                 )
             )
-            if rows:
-                conn.execute(insert(t.attribute_dimensions), rows)
+            insert_dimensions(conn, project_id, dimensions)
 
     # -- candidates -----------------------------------------------------
     def add_candidate(self, candidate: Candidate) -> int:
@@ -299,7 +269,7 @@ class Store:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [Review(**{**row._mapping, "created_at": _aware(row.created_at)}) for row in rows]
+        return [Review(**{**row._mapping, "created_at": as_utc(row.created_at)}) for row in rows]
 
     # -- embedding cache ------------------------------------------------
     def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
@@ -386,6 +356,47 @@ def _project(row: Row) -> Project:
     return Project(**data)
 
 
+def insert_seed_tasks(
+    conn: Connection, project_id: int, tasks: Sequence[SeedTask], start: int = 0
+) -> None:
+    """Add `tasks` to the project's seed set at positions from `start`, in `conn`'s transaction."""
+    rows = [
+        {
+            "project_id": project_id,
+            "position": start + offset,
+            **task.model_dump(exclude={"id"}, mode="json"),
+        }
+        for offset, task in enumerate(tasks)
+    ]
+    if rows:
+        conn.execute(insert(t.seed_tasks), rows)
+
+
+def insert_dimensions(
+    conn: Connection, project_id: int, dimensions: Sequence[AttributeDimension]
+) -> None:
+    """Add `dimensions` to a project that has none, in order, in `conn`'s transaction."""
+    names = [dimension.name for dimension in dimensions]
+    if len(set(names)) != len(names):
+        raise StoreError("Two dimensions have the same name.")
+    rows = [
+        {
+            "project_id": project_id,
+            "position": position,
+            "name": dimension.name,
+            "description": dimension.description,
+            "attr_values": [v.model_dump() for v in dimension.values],
+            "per_label": {
+                label: [v.model_dump() for v in values]
+                for label, values in dimension.per_label.items()
+            },
+        }
+        for position, dimension in enumerate(dimensions)
+    ]
+    if rows:
+        conn.execute(insert(t.attribute_dimensions), rows)
+
+
 def _seed_task(row: Row) -> SeedTask:
     data = dict(row._mapping)
     data.pop("project_id")
@@ -420,7 +431,7 @@ def _candidate(row: Row) -> Candidate:
         "completion_tokens": data.pop("completion_tokens"),
     }
     data.pop("flags")
-    data["created_at"] = _aware(data["created_at"])
+    data["created_at"] = as_utc(data["created_at"])
     if data["reviewed_at"] is not None:
-        data["reviewed_at"] = _aware(data["reviewed_at"])
+        data["reviewed_at"] = as_utc(data["reviewed_at"])
     return Candidate(**data)

@@ -97,6 +97,15 @@ def test_a_selection_by_annotator_and_status(news: int) -> None:
     assert "rejected · by ben · 4 items" in markdown(at)
 
 
+def test_a_selection_narrows_by_text_like_review_and_export(store: Store, news: int) -> None:
+    # Insights draws the same filter panel as Review and Export, text search included.
+    at = insights()
+    at.text_input(key="insights_a_text").input("angle").run()
+    rows = fetch_rows(store, news, CandidateFilter(statuses=["accepted"], text="angle"))
+    assert 2 <= len(rows) < 90
+    assert f"accepted · “angle” · {len(rows)} items" in markdown(at)
+
+
 def test_compare_attrprompt_with_the_class_conditional_baseline(news: int) -> None:
     at = insights(insights_compare=True)
     preset = next(g for g in at.get("button_group") if g.key == "insights_preset")

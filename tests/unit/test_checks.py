@@ -17,7 +17,6 @@ from seedbed.checks import (
     refusal_check,
     rouge_l_f,
     rouge_tokens,
-    run_checks,
 )
 from seedbed.models import Instance
 
@@ -105,16 +104,10 @@ def test_ordinary_text_is_not_a_refusal(text: str) -> None:
     assert check.detail == ""
 
 
-def test_run_checks_checks_the_main_text_and_refusals_in_everything() -> None:
-    checks = run_checks(
-        "Write a limerick about a sleepy cat.",
-        "Write a limerick about a sleepy cat.\nI'm sorry, I cannot write poems.",
-        ["Write a haiku about the moon."],
-    )
-    assert [c.name for c in checks] == ["novelty", "length", "refusal"]
-    assert [c.passed for c in checks] == [True, True, False]
-    short = run_checks("x " * 200, "x", [], max_words=2000)
-    assert short[1].passed
+def test_a_refusal_after_the_first_line_is_still_flagged() -> None:
+    # Methods check the whole reply, so a refusal below a fine first line counts.
+    check = refusal_check("Write a limerick about a sleepy cat.\nI'm sorry, I cannot write poems.")
+    assert not check.passed
 
 
 def test_novelty_uses_an_index_and_a_score_equal_to_the_threshold_passes() -> None:
@@ -259,11 +252,7 @@ def test_instance_checks_flag_each_problem_with_instance_numbers() -> None:
     assert scores == [2.0, 1.0, 1.0, 2.0]
 
 
-def test_run_checks_accepts_a_novelty_index() -> None:
+def test_novelty_index_flags_a_copy_that_differs_only_in_punctuation() -> None:
     index = NoveltyIndex(["Write a haiku about the moon."])
-    checks = run_checks("Write a haiku about the moon!", "Fine.", index)
-    assert [(c.name, c.passed) for c in checks] == [
-        ("novelty", False),
-        ("length", True),
-        ("refusal", True),
-    ]
+    check = novelty_check("Write a haiku about the moon!", index)
+    assert (check.passed, check.score) == (False, 1.0)

@@ -209,7 +209,8 @@ def test_seed_tasks_and_classification_lines() -> None:
     assert [str(e) for e in parsed.errors] == [
         "line 2: instances: a seed task needs at least one instance (input/output)"
     ]
-    labelled = jsonl({"text": "Lagos FC won.", "label": "sports"}, {"text": "No label."})
+    # A foreign id is accepted and ignored, as in every other format.
+    labelled = jsonl({"id": 3, "text": "Lagos FC won.", "label": "sports"}, {"text": "No label."})
     parsed = parse_file(labelled, "classification")
     assert parsed.records[0].content == {"text": "Lagos FC won.", "label": "sports"}
     assert [str(e) for e in parsed.errors] == ["line 2: label: Field required"]

@@ -203,6 +203,17 @@ def test_bad_recipes_and_bundles_are_refused_and_write_nothing(
     assert len(store.list_projects()) == projects_before
 
 
+def test_a_recipe_with_a_blank_seed_instruction_is_refused(store: Store, filled: Filled) -> None:
+    recipe = build_recipe(store, store.get_project(filled.instruction_id))
+    bundle = read_bundle(recipe_json(recipe).encode())
+    assert bundle.recipe.seed_tasks  # the filled project has seeds to spoil
+    bundle.recipe.seed_tasks[0].instruction = "   "
+    projects_before = len(store.list_projects())
+    with pytest.raises(RecipeError, match="seed task in recipe.json is not valid"):
+        import_project(store, bundle)
+    assert len(store.list_projects()) == projects_before
+
+
 def test_a_malformed_raw_line_is_reported_with_its_file_and_line(
     store: Store, filled: Filled
 ) -> None:

@@ -382,6 +382,7 @@ def test_cli_exports_a_folder_and_a_zip(
     assert cli.main([*unfit, str(tmp_path / "c.jsonl")]) == 1
     assert capsys.readouterr().err.startswith("error: Format classification does not fit")
     assert cli.main([*unfit, str(tmp_path / "c"), "--no-diversity"]) == 1
+    assert capsys.readouterr().err.startswith("error: Format classification does not fit")
     mixed = ["--format", "alpaca", "--format", "raw", "--out", str(tmp_path / "a.jsonl")]
     assert cli.main([*base, *mixed]) == 1
     error = capsys.readouterr().err

@@ -1,23 +1,20 @@
-"""Reading a selection column by column, its version key, and what it can be narrowed by."""
+"""Reading a selection column by column, and its version key."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
 
-from seedbed.insights.selection import fetch_rows, selection_options, selection_version
+from seedbed.insights.selection import fetch_rows, selection_version
 from seedbed.models import (
     ACCEPTED,
     Candidate,
     CandidateFilter,
-    CandidateStatus,
     Project,
     ProjectKind,
     Review,
 )
-from seedbed.store import schema as t
 from seedbed.store.core import Store
 
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -115,32 +112,3 @@ def test_version_changes_with_rows_and_decisions(store: Store, project: Project)
     assert selection_version(store, project.id, ACCEPTED) != after_accept
     add(store, project, "Another goal.", "sports")
     assert selection_version(store, project.id)[0] == 2
-
-
-def test_options_list_methods_labels_annotators_jobs_and_dates(
-    store: Store, project: Project
-) -> None:
-    now = datetime.now(UTC)
-    with store.engine.begin() as conn:
-        job_id = conn.execute(
-            insert(t.jobs).values(
-                project_id=project.id,
-                method="attrprompt",
-                status="done",
-                settings={},
-                created_at=now,
-            )
-        ).inserted_primary_key[0]
-    add(store, project, "a", "sports", job_id=job_id, created_at=START)
-    late = START + timedelta(days=3)
-    other = add(store, project, "b", "other label", method="class_conditional", created_at=late)
-    store.record_review(Review(candidate_id=other, decision="rejected", annotator="bo"))
-
-    options = selection_options(store, project)
-    assert options.methods == ["attrprompt", "class_conditional"]
-    assert options.labels == ["sports", "other label"]  # project order first, unused dropped
-    assert options.annotators == ["bo"]
-    assert list(options.jobs) == [job_id]
-    assert options.jobs[job_id].startswith(f"job {job_id} · attrprompt · ")
-    assert (options.first_created, options.last_created) == (START, late)
-    assert store.get_candidate(other).status == CandidateStatus.REJECTED
