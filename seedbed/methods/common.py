@@ -1,4 +1,4 @@
-"""Pieces every method shares: options with per-stage sampling, reading replies, answering.
+"""Pieces several methods share: instruction filters, reading replies, answering instructions.
 
 Nothing here calls a backend or the store; see `seedbed.methods.base` for the contract.
 """
