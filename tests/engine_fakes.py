@@ -9,7 +9,7 @@ import math
 import random
 from collections.abc import Sequence
 
-from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
+from seedbed.methods.base import Draft, Method, MethodContext, MethodOptions, Outcome, Request
 from seedbed.models import Check, GenerationParams, Instance, Message, Project, SeedTask
 from seedbed.store.core import Store
 
@@ -31,18 +31,25 @@ def ask(text: str) -> list[Message]:
     return [Message(role="user", content=text)]
 
 
+class TwoStageOptions(MethodOptions):
+    stage_params = {"ideas": IDEAS_PARAMS, "write": WRITE_PARAMS}
+
+
 class TwoStage(Method):
     """Plans ceil(n / 2) "ideas" requests; every idea is written in its own request."""
 
     name = "two_stage"
     title = "Two stages"
-    stages = ("ideas", "write")
+    description = "Ideas first, then a piece written about each idea"
+    Options = TwoStageOptions
 
     def __init__(self) -> None:
         self.plans: list[int] = []
 
     def unavailable(self, context: MethodContext) -> str | None:
-        return None if context.seed_tasks else "Two stages needs a seed task."
+        if not context.seed_tasks:
+            return "Two stages needs a seed task."
+        return super().unavailable(context)
 
     def plan(self, context: MethodContext, n: int, rng: random.Random) -> list[Request]:
         self.plans.append(n)

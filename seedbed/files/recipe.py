@@ -26,7 +26,7 @@ from seedbed.files.import_store import ImportItem, import_items, insert_items
 from seedbed.files.importers import ParsedFile, parse_file
 from seedbed.files.seeds import SeedTaskRecord, _reason
 from seedbed.jobs import state as jobs
-from seedbed.methods import TEMPLATE_DIR
+from seedbed.methods.prompts import TEMPLATE_DIR
 from seedbed.models import AttributeDimension, Project, SeedTask, Strict, utcnow
 from seedbed.store import schema as t
 from seedbed.store.core import Store, insert_dimensions, insert_seed_tasks

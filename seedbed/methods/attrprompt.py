@@ -29,7 +29,6 @@ from typing import Literal
 from pydantic import Field
 
 from seedbed.checks import refusal_check
-from seedbed.methods import user_message
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     ANSWER_PARAMS,
@@ -37,13 +36,13 @@ from seedbed.methods.common import (
     answer_outcome,
     answer_request,
     check_dicts,
-    check_options,
     instruction_checks,
     item_noun,
     project_labels,
     strip_preamble,
     unknown_labels,
 )
+from seedbed.methods.prompts import user_message
 from seedbed.models import AttributeDimension, GenerationParams, Message, ProjectKind
 
 METHOD = "attrprompt"
@@ -255,13 +254,12 @@ class AttrPrompt(Method):
     name = METHOD
     title = "AttrPrompt"
     description = "Attributed prompts: sampled values of your dimensions (Yu et al.)"
-    stages = ("item", "answer")
     Options = AttrPromptOptions
 
     def unavailable(self, context: MethodContext) -> str | None:
         if not any(d.values or d.per_label for d in context.dimensions):
             return "AttrPrompt needs attribute dimensions with values (Attributes page)."
-        problem = check_options(AttrPromptOptions, context)
+        problem = super().unavailable(context)
         if problem is None:
             wanted = AttrPromptOptions.parse(context.options).labels
             problem = unknown_labels(context.project, wanted)

@@ -15,9 +15,9 @@ import random
 from pydantic import Field
 
 from seedbed.checks import refusal_check
-from seedbed.methods import user_message
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
-from seedbed.methods.common import check_options, item_noun, list_items, normalise
+from seedbed.methods.common import item_noun, list_items, normalise
+from seedbed.methods.prompts import user_message
 from seedbed.methods.sources import Source, SourceOptions, pick_sources, select_sources
 from seedbed.models import Check, GenerationParams, Message, ProjectKind
 
@@ -61,11 +61,10 @@ class ChatAug(Method):
     name = METHOD
     title = "ChatAug"
     description = "Paraphrases of seed or accepted items that keep meaning and label (Dai et al.)"
-    stages = ("paraphrase",)
     Options = ChatAugOptions
 
     def unavailable(self, context: MethodContext) -> str | None:
-        problem = check_options(ChatAugOptions, context)
+        problem = super().unavailable(context)
         if problem is None:
             _, problem = select_sources(context, ChatAugOptions.parse(context.options))
         return problem

@@ -12,17 +12,16 @@ import random
 
 from pydantic import Field
 
-from seedbed.methods import user_message
 from seedbed.methods.attrprompt import DEFAULT_PARAMS, item_request, read_item_or_answer
 from seedbed.methods.base import Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     ANSWER_PARAMS,
     InstructionFilterOptions,
-    check_options,
     item_noun,
     project_labels,
     unknown_labels,
 )
+from seedbed.methods.prompts import user_message
 from seedbed.models import Message
 
 METHOD = "class_conditional"
@@ -42,11 +41,10 @@ class ClassConditional(Method):
     name = METHOD
     title = "Class-conditional baseline"
     description = "The plain prompt 'write a <item> about <label>', to compare with AttrPrompt"
-    stages = ("item", "answer")
     Options = ClassConditionalOptions
 
     def unavailable(self, context: MethodContext) -> str | None:
-        problem = check_options(ClassConditionalOptions, context)
+        problem = super().unavailable(context)
         if problem is None:
             wanted = ClassConditionalOptions.parse(context.options).labels
             problem = unknown_labels(context.project, wanted)

@@ -1,4 +1,4 @@
-"""Pieces every method shares: options with per-stage sampling, reading replies, answering.
+"""Pieces several methods share: instruction filters, reading replies, answering instructions.
 
 Nothing here calls a backend or the store; see `seedbed.methods.base` for the contract.
 """
@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from seedbed import checks
 from seedbed.checks import MAX_WORDS, MIN_WORDS, NOVELTY_THRESHOLD, refusal_check
-from seedbed.methods import user_message
-from seedbed.methods.base import Draft, MethodContext, Outcome, Request
-from seedbed.models import Candidate, Check, GenerationParams, Project, ProjectKind, Strict
+from seedbed.methods.base import Draft, MethodContext, MethodOptions, Outcome, Request
+from seedbed.methods.prompts import user_message
+from seedbed.models import Candidate, Check, GenerationParams, Project, ProjectKind
 
 # Outputs of instruction projects: a careful answer, long enough for a worked solution.
 ANSWER_PARAMS = GenerationParams(temperature=0.7, top_p=0.9, max_tokens=1024)
@@ -34,47 +34,6 @@ _LIST_ITEM = re.compile(
 )
 _YES = re.compile(r"^\W*(yes|true|equal|same)\b", re.IGNORECASE)
 _NO = re.compile(r"^\W*(no|false|not equal|different|unequal)\b", re.IGNORECASE)
-
-
-class MethodOptions(Strict):
-    """A method's options; `params` holds the sampling of each stage.
-
-    `params` may name only some stages and only some fields: what it leaves out
-    keeps the method's default for that stage (`stage_params`).
-    """
-
-    stage_params: ClassVar[dict[str, GenerationParams]] = {}
-    params: dict[str, GenerationParams] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fill_stage_params(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
-            return data
-        given = data.get("params") or {}
-        if not isinstance(given, Mapping):
-            return data  # pydantic reports the wrong type
-        unknown = sorted(set(given) - set(cls.stage_params))
-        if unknown:
-            known = ", ".join(cls.stage_params)
-            raise ValueError(f"no stage named {', '.join(unknown)} (stages: {known})")
-        merged = {}
-        for stage, default in cls.stage_params.items():
-            override = given.get(stage) or {}
-            if isinstance(override, GenerationParams):
-                override = override.model_dump(exclude_unset=True)
-            if isinstance(override, Mapping):
-                override = {**default.model_dump(), **override}
-            merged[stage] = override  # anything else: pydantic reports the wrong type
-        return {**data, "params": merged}
-
-    @classmethod
-    def parse(cls, options: Mapping[str, Any]) -> Self:
-        """The validated options; raises ValueError with a message for the user."""
-        try:
-            return cls.model_validate(dict(options))
-        except ValidationError as error:
-            raise ValueError(options_problem(error)) from None
 
 
 class InstructionFilterOptions(MethodOptions):
@@ -107,23 +66,6 @@ def instruction_checks(
         min_words=options.min_words,
         max_words=options.max_words,
     )
-
-
-def options_problem(error: ValidationError) -> str:
-    """The invalid options in one line, e.g. 'max_instances: Input should be greater ...'."""
-    lines = []
-    for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"]) or "options"
-        lines.append(f"{where}: {problem['msg'].removeprefix('Value error, ')}")
-    return "Invalid options. " + "; ".join(lines)
-
-
-def check_options(options_model: type[MethodOptions], context: MethodContext) -> str | None:
-    try:
-        options_model.parse(context.options)
-    except ValueError as error:
-        return str(error)
-    return None
 
 
 def item_noun(project: Project) -> str:

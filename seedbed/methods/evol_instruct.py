@@ -27,16 +27,15 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from seedbed.methods import user_message
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     answer_request,
     check_dicts,
-    check_options,
     checks_from,
     strip_preamble,
     yes_no,
 )
+from seedbed.methods.prompts import user_message
 from seedbed.methods.sources import Source, SourceOptions, pick_sources, select_sources
 from seedbed.models import Check, GenerationParams, Message, ProjectKind
 
@@ -162,13 +161,12 @@ class EvolInstruct(Method):
     name = METHOD
     title = "Evol-Instruct"
     description = "Harder (in-depth) or new (in-breadth) versions of your instructions (WizardLM)"
-    stages = ("evolve", "judge", "answer")
     Options = EvolInstructOptions
 
     def unavailable(self, context: MethodContext) -> str | None:
         if context.project.kind == ProjectKind.CLASSIFICATION:
             return "Evol-Instruct evolves instructions; this project labels texts."
-        problem = check_options(EvolInstructOptions, context)
+        problem = super().unavailable(context)
         if problem is None:
             _, problem = select_sources(context, EvolInstructOptions.parse(context.options))
         return problem

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from seedbed.methods import user_message
 from seedbed.methods.common import item_noun, list_items, normalise, plural
+from seedbed.methods.prompts import user_message
 from seedbed.models import GenerationParams, Message, Project
 
 # Proposals want variety; the checks want a steady answer.

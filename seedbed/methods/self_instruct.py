@@ -29,16 +29,15 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from seedbed.methods import self_instruct_instances as instances_stage
-from seedbed.methods import user_message
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     InstructionFilterOptions,
     check_dicts,
-    check_options,
     checks_from,
     instruction_checks,
     normalise,
 )
+from seedbed.methods.prompts import user_message
 from seedbed.models import Check, GenerationParams, Message, ProjectKind
 
 METHOD = "self_instruct"
@@ -146,16 +145,10 @@ def parse(reply: str) -> list[str]:
     return list(dict.fromkeys(item for item in cleaned if item))
 
 
-def build_response_messages(instruction: str, input_text: str = "") -> list[Message]:
-    """Ask the model to carry out a task, to fill the output of a new instruction."""
-    return user_message("respond", instruction=instruction, input=input_text)
-
-
 class SelfInstruct(Method):
     name = METHOD
     title = "Self-Instruct"
     description = "New tasks from in-context seed tasks, then instances for each (Wang et al.)"
-    stages = ("instructions", "classify", "instances")
     Options = SelfInstructOptions
 
     def unavailable(self, context: MethodContext) -> str | None:
@@ -163,7 +156,7 @@ class SelfInstruct(Method):
             return "Self-Instruct grows instruction tasks; this project labels texts."
         if not context.seed_tasks:
             return "Self-Instruct needs at least one seed task (Seeds page)."
-        return check_options(SelfInstructOptions, context)
+        return super().unavailable(context)
 
     def max_rounds(self, context: MethodContext) -> int | None:
         """1 when instances are written for given tasks (another round would repeat them)."""

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from seedbed.checks import instance_checks, refusal_check
-from seedbed.methods import user_message
 from seedbed.methods.base import Draft
 from seedbed.methods.common import normalise, yes_no
+from seedbed.methods.prompts import user_message
 from seedbed.models import Check, GenerationParams, Instance, Message
 
 # The paper asks for a one-word verdict, greedily, and stops at the line's end.

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from seedbed.methods.base import MethodContext
-from seedbed.methods.common import MethodOptions, candidate_lineage
+from seedbed.methods.base import MethodContext, MethodOptions
+from seedbed.methods.common import candidate_lineage
 from seedbed.models import ProjectKind, Strict
 
 SourceChoice = Literal["seeds", "accepted", "both"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, exists, insert, select
 
 from seedbed.llm.base import ChatBackend, ChatResult
-from seedbed.methods import user_message
+from seedbed.methods.prompts import user_message
 from seedbed.models import PENDING, Candidate, GenerationParams, Message, utcnow
 from seedbed.store import schema as t
 from seedbed.store.core import Store, select_candidates

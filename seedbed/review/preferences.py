@@ -20,7 +20,8 @@ from sqlalchemy import Text, cast, func, insert, select
 from seedbed.checks import refusal_check
 from seedbed.errors import BackendError, InputError
 from seedbed.llm.base import ChatBackend
-from seedbed.methods import attrprompt, user_message
+from seedbed.methods import attrprompt
+from seedbed.methods.prompts import user_message
 from seedbed.models import Candidate, GenerationParams, Project, ProjectKind, utcnow
 from seedbed.store import schema as t
 from seedbed.store.core import Store

@@ -22,7 +22,7 @@ from seedbed.files.recipe import (
 )
 from seedbed.jobs import state as jobs
 from seedbed.llm import BackendConfig
-from seedbed.methods import TEMPLATE_DIR
+from seedbed.methods.prompts import TEMPLATE_DIR
 from seedbed.models import Candidate, CandidateFilter, Project
 from seedbed.review import curation
 from seedbed.store.core import Store

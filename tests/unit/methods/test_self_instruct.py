@@ -37,13 +37,6 @@ def test_instruction_prompt_is_exact() -> None:
     )
 
 
-def test_response_prompt_is_exact() -> None:
-    [plain] = self_instruct.build_response_messages("Name three primary colours.")
-    assert plain.content == "Name three primary colours."
-    [with_input] = self_instruct.build_response_messages("Add the numbers.", "2 + 3")
-    assert with_input.content == "Add the numbers.\n\n2 + 3"
-
-
 def test_sample_takes_six_seeds_and_two_machine_instructions() -> None:
     chosen = self_instruct.sample_prompt_instructions(SEEDS, MACHINE, random.Random(0))
     assert len(chosen) == 8
