@@ -149,7 +149,7 @@ def render_times(url: str, project_id: int) -> dict[str, float]:
         at.session_state["review_mode"] = mode
         at.run()
         started = time.perf_counter()
-        at.switch_page("pages/review.py").run()
+        at.switch_page("app_pages/review.py").run()
         times[label] = time.perf_counter() - started
         drawn = at.dataframe if mode == "Table" else [c for c in at.caption if "pending" in c.value]
         if at.exception or not at.title or at.title[0].value != "Review" or not drawn:

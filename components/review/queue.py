@@ -245,7 +245,7 @@ def queue_mode(store: Store, project: Project) -> None:
     item = _current_item(store, project, st.session_state["review_owner"], annotator())
     if item is None:
         st.success("Nothing is waiting for review.")
-        st.page_link("pages/generate.py", label="Generate more", icon=":material/auto_awesome:")
+        st.page_link("app_pages/generate.py", label="Generate more", icon=":material/auto_awesome:")
         st.button("Undo last (u)", key="review_undo", on_click=_undo, args=(store, project))
         keyboard_shortcuts({"u": "review_undo"}, key="review_shortcuts")
     else:

@@ -31,7 +31,7 @@ def open_app(page: str | None = None, project: str | None = None, **state: objec
     at.run()
     assert not at.exception, at.exception
     if page is not None:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
 

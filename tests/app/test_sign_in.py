@@ -56,7 +56,7 @@ def test_an_admin_gets_every_page(demo_store: Store) -> None:
     assert not at.exception, at.exception
     assert at.session_state["auth_user"].name == "alice"
     assert at.session_state["annotator"] == "alice"
-    at.switch_page("pages/generate.py").run()
+    at.switch_page("app_pages/generate.py").run()
     assert at.title[0].value == "Generate"
 
 
@@ -65,5 +65,5 @@ def test_an_annotator_lands_on_review_and_cannot_generate(demo_store: Store) -> 
     assert at.title[0].value == "Review"
     assert at.session_state["annotator"] == "bob"
     # Pages outside the role are not registered with st.navigation at all.
-    with pytest.raises(ValueError, match="Known pages: \\['.*pages/review.py'\\]"):
-        at.switch_page("pages/generate.py")
+    with pytest.raises(ValueError, match="Known pages: \\['.*app_pages/review.py'\\]"):
+        at.switch_page("app_pages/generate.py")

@@ -27,11 +27,11 @@ if project is not None:
     if project.labels:
         st.write("Labels: " + ", ".join(f"`{label}`" for label in project.labels))
     if counts["pending"]:
-        st.page_link("pages/review.py", label=f"Review {counts['pending']} pending candidates")
+        st.page_link("app_pages/review.py", label=f"Review {counts['pending']} pending candidates")
     elif counts["accepted"]:
-        st.page_link("pages/export.py", label="Export the accepted set")
+        st.page_link("app_pages/export.py", label="Export the accepted set")
     else:
-        st.page_link("pages/generate.py", label="Generate a first preview")
+        st.page_link("app_pages/generate.py", label="Generate a first preview")
 
 st.subheader("Load a demo project")
 for preset in list_presets():

@@ -142,7 +142,7 @@ if last is not None and last.project_id == project.id:
         with st.container(border=True):
             candidate_card(candidate)
     if made:
-        st.page_link("pages/review.py", label="Review them", icon=":material/fact_check:")
+        st.page_link("app_pages/review.py", label="Review them", icon=":material/fact_check:")
 
 st.subheader("Run a job")
 st.caption(

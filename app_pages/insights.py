@@ -53,7 +53,7 @@ if too_small:
         + ", ".join(plain(name) for name in too_small)
         + " has fewer): accept some on the Review page or widen the selection."
     )
-    st.page_link("pages/review.py", label="Go to Review", icon=":material/fact_check:")
+    st.page_link("app_pages/review.py", label="Go to Review", icon=":material/fact_check:")
     st.stop()
 
 headline(reports)
@@ -66,7 +66,7 @@ with mapped:
     focus = map_tab(reports)
     if focus is not None:
         st.session_state["review_focus_id"] = focus
-        st.switch_page("pages/review.py")
+        st.switch_page("app_pages/review.py")
 with coverage:
     coverage_tab(reports, dimensions)
 with utility:
