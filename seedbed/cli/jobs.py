@@ -21,7 +21,7 @@ from seedbed.jobs import batch_rows, runner, worker
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.state import Job, JobProgress, JobSettings, JobStatus
-from seedbed.llm import BackendConfig, parse_extra_params
+from seedbed.llm import BackendConfig, BackendError, checked_base_url, parse_extra_params
 from seedbed.methods import METHODS
 from seedbed.models import Project
 from seedbed.store.core import Store
@@ -109,7 +109,7 @@ def run(store: Store, args: argparse.Namespace, find_project: FindProject) -> in
             if args.retry_failed:
                 job_requests.retry_failed(store, job_id)
         job = runner.run_job(store, job_id, on_progress=_print_progress)
-    except (runner.JobError, ValueError) as error:
+    except (runner.JobError, BackendError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return _report(store, job)
@@ -120,8 +120,9 @@ def _settings(args: argparse.Namespace) -> JobSettings:
     extra = parse_extra_params(args.extra_params)
     if extra and args.backend != "openai":
         raise ValueError("--extra-params needs --backend openai.")
+    base_url = checked_base_url(args.base_url)
     backend = BackendConfig(
-        kind=args.backend, model=args.model, base_url=args.base_url, extra_body=extra
+        kind=args.backend, model=args.model, base_url=base_url, extra_body=extra
     )
     stages = METHODS[args.method].stages
     stage_backends = {}
