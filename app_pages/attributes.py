@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from components.state import get_backend, get_store, require_project
+from components.state import get_backend, get_store, plain, require_project
 from seedbed.attributes import (
     ValueFlag,
     add_dimensions,
@@ -39,11 +39,11 @@ def ask(requests: list[list[Message]], params: GenerationParams) -> list[str] | 
         with st.spinner("Asking the model…"):
             results = backend.generate(requests, params)
     except BackendError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return None
     errors = [result.error for result in results if result.error]
     if errors:
-        st.error(f"{len(errors)} of {len(results)} requests failed: {errors[0]}")
+        st.error(plain(f"{len(errors)} of {len(results)} requests failed: {errors[0]}"))
         return None
     return [result.text for result in results]
 
@@ -52,7 +52,7 @@ def save(new_dimensions) -> None:
     try:
         store.replace_dimensions(project.id, new_dimensions)
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     st.session_state.pop(names_key, None)  # the table editors show the saved state again
     st.session_state.pop(values_key, None)
@@ -122,7 +122,7 @@ edited, problems = dimensions_from_rows(
     project.labels,
 )
 for problem in problems:
-    st.error(problem)
+    st.error(plain(problem))
 unsaved = bool(problems) or edited != [d.model_copy(update={"id": None}) for d in dimensions]
 if not problems and unsaved:
     st.caption(
@@ -222,7 +222,7 @@ if proposal and proposal["project"] == project.id:
                         dimensions, proposal["dimension"], proposal["label"], picked_values
                     )
             except ValueError as error:
-                st.error(str(error))
+                st.error(plain(str(error)))
             else:
                 st.session_state.pop("attributes_proposals")
                 save(new)
@@ -247,7 +247,7 @@ if st.button("Ask the model for similar labels", key="attributes_similar_ask"):
 
 similar = {
     name: st.multiselect(
-        f"Similar to {name}",
+        f"Similar to {plain(name)}",
         [other for other in project.labels if other != name],
         key=f"attributes_similar_{project.id}_{name}",
         max_selections=proposals.MAX_SIMILAR,

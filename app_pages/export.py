@@ -4,7 +4,7 @@ import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
 from components.import_panel import import_data, import_project_panel, show_import_notices
-from components.state import current_project, get_store
+from components.state import current_project, get_store, plain
 from seedbed.files.bundle import (
     MIME_TYPES,
     ExportError,
@@ -118,7 +118,7 @@ with export_tab:
                 "summary": facts.summary(),
             }
         except ExportError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
 
     prepared = st.session_state.get("export_files")
     if prepared and prepared["signature"] == signature:

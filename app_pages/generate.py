@@ -5,7 +5,14 @@ import streamlit as st
 from components.cards import candidate_card
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
-from components.state import api_key, backend_config, get_backend, get_store, require_project
+from components.state import (
+    api_key,
+    backend_config,
+    get_backend,
+    get_store,
+    plain,
+    require_project,
+)
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import runner, worker
 from seedbed.jobs import state as jobs
@@ -51,7 +58,7 @@ if config.kind == "openai":
         config = config.model_copy(update={"extra_body": parse_extra_params(extra_text)})
     except ValueError as error:
         extra_problem = str(error)
-        st.error(f"{extra_problem} Nothing runs until it is fixed.")
+        st.error(plain(f"{extra_problem} Nothing runs until it is fixed."))
 stage_backends = {}
 if config.kind == "openai" and len(method.stages) > 1:
     with st.expander("Models by stage"):
@@ -82,7 +89,7 @@ try:
 except ValueError as error:
     planned, reason = [], str(error)
 if reason:
-    st.warning(reason)
+    st.warning(plain(reason))
     st.stop()
 
 st.subheader("The exact prompt")
@@ -105,7 +112,7 @@ if len(method.stages) > 1:
 try:
     st.caption(f"Backend: {get_backend().describe()}")
 except BackendError as error:
-    st.warning(str(error))
+    st.warning(plain(str(error)))
 
 if st.button("Generate preview", type="primary", key="generate_run", disabled=bool(extra_problem)):
     bar = st.progress(0.0, text="Starting…")
@@ -128,16 +135,16 @@ last = jobs.get_job(store, st.session_state.get("generate_last", 0))
 if last is not None and last.project_id == project.id:
     made = store.list_candidates(project.id, CandidateFilter(job_ids=[last.id]), limit=100)
     if last.status == JobStatus.FAILED:
-        st.error(last.message)
+        st.error(plain(last.message or "The job failed."))
     else:
         count = len(made)
         st.subheader(
             f"Preview: {count} new candidate{'s' if count != 1 else ''}, stored as pending"
         )
         if last.message:
-            st.info(last.message)
+            st.info(plain(last.message))
     for record in job_requests.failed_requests(store, last.id):
-        st.warning(f"A request failed: {record.error}")
+        st.warning(plain(f"A request failed: {record.error}"))
     for candidate in made:
         with st.container(border=True):
             candidate_card(candidate)
@@ -191,7 +198,7 @@ if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
             job_id = runner.start_job(store, project, job_settings)
             runner.run_in_background(store, job_id, api_key())
     except runner.JobError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
     else:
         st.rerun()
 

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from components.insights.data import selection_report
-from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab, plain
+from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab
 from components.insights.utility import utility_tab
 from components.selection_picker import PRESETS, apply_preset, describe, selection_picker
-from components.state import get_store, require_project
+from components.state import get_store, plain, require_project
 from seedbed.insights.selection import selection_options
 
 store = get_store()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from components.state import plain
 from seedbed.models import CandidateFilter, CandidateStatus, Project
 from seedbed.store.core import Store
 from seedbed.store.options import filter_options
@@ -56,7 +57,7 @@ def candidate_filter_panel(
             with st.expander("Attribute values"):
                 for name, values in options.attributes.items():
                     chosen = st.multiselect(
-                        name, values, key=f"{key_prefix}_attribute_{name}", placeholder="any"
+                        plain(name), values, key=f"{key_prefix}_attribute_{name}", placeholder="any"
                     )
                     if chosen:
                         attributes[name] = chosen

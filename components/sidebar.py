@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from components.auth import sign_out_button
-from components.state import get_backend
+from components.state import get_backend, plain
 from seedbed.auth import User
 from seedbed.llm import BackendConfig, BackendError, checked_base_url, local_backend
 from seedbed.store.core import Store
@@ -86,7 +86,7 @@ def _refuse_credentials(kind: str) -> None:
         try:
             checked_base_url(url)
         except BackendError as error:
-            st.error(f"{source}: {error}")
+            st.error(plain(f"{source}: {error}"))
 
 
 def _backend_status(kind: str) -> None:
@@ -102,7 +102,7 @@ def _backend_status(kind: str) -> None:
             models = get_backend().list_models()
             st.success(f"Connected: {len(models)} models available.")
         except BackendError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
 
 
 def render_sidebar(store: Store, user: User | None = None) -> None:
