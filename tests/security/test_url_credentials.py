@@ -15,7 +15,7 @@ from seedbed.jobs.state import JobSettings
 from seedbed.llm import BackendConfig, BackendError, checked_base_url
 from seedbed.store import schema as t
 from seedbed.store.core import Store
-from tests.app.test_pages import open_app
+from tests.app.test_pages import open_app, seen
 
 KEY = "sk-live-0123456789"
 URLS = [
@@ -72,7 +72,7 @@ def test_an_old_job_row_holding_a_key_exports_without_it(demo_store: Store) -> N
 
 def test_the_sidebar_says_why_the_key_was_dropped(store: Store) -> None:
     at = open_app(backend_kind="openai", backend_base_url=URLS[0], backend_model="m")
-    errors = [e.value for e in at.sidebar.error]
+    errors = [seen(e.value) for e in at.sidebar.error]
     assert any("Base URL: The base URL holds credentials" in e for e in errors), errors
     assert all(KEY not in e for e in errors)
     assert KEY not in at.session_state["backend_config"].base_url
