@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.state import show_text
+from components.state import plain, show_text
 from seedbed.models import Candidate
 from seedbed.review.judge import CRITERIA, JudgeResult
 from seedbed.review.neighbours import Neighbour
@@ -29,7 +29,7 @@ def content_fields(content: dict[str, str]) -> None:
     for field, value in content.items():
         if field == "input" and not value:
             continue
-        st.caption(FIELD_TITLES.get(field, field.capitalize()))
+        st.caption(plain(FIELD_TITLES.get(field, field.capitalize())))
         show_text(value)
 
 

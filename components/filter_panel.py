@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
+from components.state import plain
 from seedbed.models import CandidateFilter, CandidateStatus
 from seedbed.store.options import FilterOptions
 
@@ -71,7 +72,7 @@ def candidate_filter_panel(
             with st.expander("Attribute values"):
                 for name, values in options.attributes.items():
                     chosen = st.multiselect(
-                        name, values, key=f"{key}_attribute_{name}", placeholder="any"
+                        plain(name), values, key=f"{key}_attribute_{name}", placeholder="any"
                     )
                     if chosen:
                         attributes[name] = chosen

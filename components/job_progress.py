@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from components.state import api_key
+from components.state import api_key, plain
 from seedbed.errors import InputError, SeedbedError
 from seedbed.jobs import batch_rows, pricing, runner, worker
 from seedbed.jobs import requests as job_requests
@@ -73,7 +73,7 @@ def _panel(store: Store, job_id: int, was_live: bool) -> None:
         for line in batch_rows.summary(store, job.id):
             st.caption(line)
         if job.message:
-            (st.error if job.status == JobStatus.FAILED else st.info)(job.message)
+            (st.error if job.status == JobStatus.FAILED else st.info)(plain(job.message))
         _buttons(store, job, shown, progress.failed)
         _failures(store, job, progress.failed)
 
@@ -181,7 +181,7 @@ def price_editor(store: Store) -> None:
                 pricing.save_prices(store, prices)
                 st.success(f"Saved {len(prices)} prices.")
             except SeedbedError as error:
-                st.error(f"Not saved: {error}")
+                st.error(plain(f"Not saved: {error}"))
 
 
 def _prices(rows: list[dict]) -> list[Price]:

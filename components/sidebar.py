@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from components.auth import sign_out_button
-from components.state import get_backend
+from components.state import get_backend, plain
 from seedbed.auth import User
-from seedbed.errors import BackendError
-from seedbed.llm import BackendConfig, local_backend
+from seedbed.errors import BackendError, InputError
+from seedbed.llm import BackendConfig, checked_base_url, local_backend
 from seedbed.store.core import Store
 
 _KINDS = {
@@ -67,12 +68,26 @@ def _backend_settings() -> None:
             type="password",
             help="Kept in this browser session only; never stored. OPENAI_API_KEY works too.",
         )
+    _refuse_credentials(kind)
     st.session_state["backend_config"] = BackendConfig(
         kind=kind,
         model=st.session_state["backend_model"] if kind == "openai" else "",
         base_url=st.session_state["backend_base_url"] if kind == "openai" else "",
     )
     _backend_status(kind)
+
+
+def _refuse_credentials(kind: str) -> None:
+    """Say why a key inside a base URL is dropped (BackendConfig keeps the URL without it)."""
+    if kind != "openai":
+        return
+    sources = {"Base URL": st.session_state["backend_base_url"]}
+    sources["OPENAI_BASE_URL"] = os.environ.get("OPENAI_BASE_URL", "")
+    for source, url in sources.items():
+        try:
+            checked_base_url(url)
+        except InputError as error:
+            st.error(plain(f"{source}: {error}"))
 
 
 def _backend_status(kind: str) -> None:
@@ -88,7 +103,7 @@ def _backend_status(kind: str) -> None:
             models = get_backend().list_models()
             st.success(f"Connected: {len(models)} models available.")
         except BackendError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
 
 
 def render_sidebar(store: Store, user: User | None = None) -> None:

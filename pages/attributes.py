@@ -5,8 +5,11 @@ import streamlit as st
 from components.attributes.propose import proposal_panel
 from components.attributes.similar import similar_labels_panel
 from components.attributes.tables import dimension_tables
+from components.router import require_router
 from components.state import get_store, require_project
 from seedbed.methods.attrprompt import combination_count
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 store = get_store()
 project = require_project(store)

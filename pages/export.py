@@ -4,7 +4,8 @@ import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
 from components.import_panel import import_data, import_project_panel, show_import_notices
-from components.state import current_project, get_store
+from components.router import require_router
+from components.state import current_project, get_store, plain
 from seedbed.errors import ExportError
 from seedbed.files.bundle import MIME_TYPES, ExportOptions, MemorySink, file_label, write_export
 from seedbed.files.card import LICENSES, embedding_diversity
@@ -18,6 +19,8 @@ from seedbed.files.records import (
 )
 from seedbed.models import ProjectKind
 from seedbed.store.options import filter_options
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 store = get_store()
 project = current_project(store)
@@ -113,7 +116,7 @@ with export_tab:
                 "summary": facts.summary(),
             }
         except ExportError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
 
     prepared = st.session_state.get("export_files")
     if prepared and prepared["signature"] == signature:

@@ -5,7 +5,8 @@ import streamlit as st
 from components.cards import candidate_card
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
-from components.state import api_key, backend_config, get_backend, get_store, require_project
+from components.router import require_router
+from components.state import api_key, backend_config, get_backend, get_store, plain, require_project
 from seedbed.errors import BackendError, JobError, SeedbedError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import runner, worker
@@ -14,6 +15,8 @@ from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import local_backend, parse_extra_params
 from seedbed.methods import METHODS
 from seedbed.models import CandidateFilter
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 store = get_store()
 project = require_project(store)
@@ -52,7 +55,7 @@ if config.kind == "openai":
         config = config.model_copy(update={"extra_body": parse_extra_params(extra_text)})
     except SeedbedError as error:
         extra_problem = str(error)
-        st.error(f"{extra_problem} Nothing runs until it is fixed.")
+        st.error(plain(f"{extra_problem} Nothing runs until it is fixed."))
 stage_backends = {}
 if config.kind == "openai" and len(method.stages) > 1:
     with st.expander("Models by stage"):
@@ -83,7 +86,7 @@ try:
 except SeedbedError as error:
     planned, reason = [], str(error)
 if reason:
-    st.warning(reason)
+    st.warning(plain(reason))
     st.stop()
 
 st.subheader("The exact prompt")
@@ -106,7 +109,7 @@ if len(method.stages) > 1:
 try:
     st.caption(f"Backend: {get_backend().describe()}")
 except BackendError as error:
-    st.warning(str(error))
+    st.warning(plain(str(error)))
 
 if st.button("Generate preview", type="primary", key="generate_run", disabled=bool(extra_problem)):
     bar = st.progress(0.0, text="Starting…")
@@ -129,16 +132,16 @@ last = jobs.get_job(store, st.session_state.get("generate_last", 0))
 if last is not None and last.project_id == project.id:
     made = store.list_candidates(project.id, CandidateFilter(job_ids=[last.id]), limit=100)
     if last.status == JobStatus.FAILED:
-        st.error(last.message)
+        st.error(plain(last.message or "The job failed."))
     else:
         count = len(made)
         st.subheader(
             f"Preview: {count} new candidate{'s' if count != 1 else ''}, stored as pending"
         )
         if last.message:
-            st.info(last.message)
+            st.info(plain(last.message))
     for record in job_requests.failed_requests(store, last.id):
-        st.warning(f"A request failed: {record.error}")
+        st.warning(plain(f"A request failed: {record.error}"))
     for candidate in made:
         with st.container(border=True):
             candidate_card(candidate)
@@ -192,7 +195,7 @@ if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
             job_id = runner.start_job(store, project, job_settings)
             runner.run_in_background(store, job_id, api_key())
     except JobError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
     else:
         st.rerun()
 

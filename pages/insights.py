@@ -5,10 +5,13 @@ import streamlit as st
 from components.filter_panel import candidate_filter_panel
 from components.insights.data import selection_report
 from components.insights.presets import PRESETS, apply_preset, describe
-from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab, plain
+from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab
 from components.insights.utility import utility_tab
-from components.state import get_store, require_project
+from components.router import require_router
+from components.state import get_store, plain, require_project
 from seedbed.store.options import filter_options
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 store = get_store()
 project = require_project(store)

@@ -2,10 +2,13 @@
 
 import streamlit as st
 
-from components.state import current_project, get_store
+from components.router import require_router
+from components.state import current_project, get_store, plain
 from seedbed.errors import SeedbedError, user_input
 from seedbed.files.presets import list_presets, load_preset
 from seedbed.models import Project, ProjectKind
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 store = get_store()
 project = current_project(store)
@@ -14,9 +17,9 @@ st.title(":material/spa: Seedbed")
 st.caption("Grow curated training data from a handful of seed tasks, with a human in the loop.")
 
 if project is not None:
-    st.header(project.name)
+    st.header(plain(project.name))
     if project.description:
-        st.write(project.description)
+        st.text(project.description)
     counts = store.count_by_status(project.id)
     columns = st.columns(5)
     columns[0].metric("Seed tasks", len(store.list_seed_tasks(project.id)))
@@ -25,7 +28,7 @@ if project is not None:
     columns[3].metric("Accepted", counts["accepted"])
     columns[4].metric("Rejected", counts["rejected"])
     if project.labels:
-        st.write("Labels: " + ", ".join(f"`{label}`" for label in project.labels))
+        st.caption("Labels: " + ", ".join(plain(label) for label in project.labels))
     if counts["pending"]:
         st.page_link("pages/review.py", label=f"Review {counts['pending']} pending candidates")
     elif counts["accepted"]:
@@ -63,4 +66,4 @@ with st.expander("New empty project"), st.form("overview_new_project"):
             st.session_state["project_id"] = store.create_project(new)
             st.rerun()
         except SeedbedError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))

@@ -8,7 +8,10 @@ import streamlit as st
 from components.review.preference import preference_mode
 from components.review.queue import queue_mode, show_flash
 from components.review.table import table_mode
+from components.router import require_router
 from components.state import annotator, get_store, require_project
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 MODES = {"Queue": queue_mode, "Table": table_mode, "Preference": preference_mode}
 

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from components.state import get_store, require_project
+from components.router import require_router
+from components.state import get_store, plain, require_project
 from seedbed.files.importers import detect_format, parse_file, seed_tasks_from
 from seedbed.files.seeds import (
     SEED_ROW_COLUMNS,
@@ -11,6 +12,8 @@ from seedbed.files.seeds import (
     seed_tasks_from_rows,
     seed_tasks_to_rows,
 )
+
+require_router()  # first: no page runs without app.py's sign-in check
 
 store = get_store()
 project = require_project(store)
@@ -40,7 +43,7 @@ edited = st.data_editor(
 )
 new_tasks, problems = seed_tasks_from_rows(edited.to_dict("records"))
 for problem in problems:
-    st.error(problem)
+    st.error(plain(problem))
 changed = [t.model_dump(exclude={"id"}) for t in new_tasks] != [
     t.model_dump(exclude={"id"}) for t in tasks
 ]
@@ -65,7 +68,7 @@ with left:
         parsed = parse_file(data, detect_format(upload.name, data))
         imported, errors = seed_tasks_from(parsed)
         for error in errors:
-            st.warning(f"Skipped {error}")
+            st.warning(plain(f"Skipped {error}"))
         if imported and st.button(f"Import {len(imported)} valid tasks", key="seeds_import"):
             store.add_seed_tasks(project.id, imported)
             st.success(f"Imported {len(imported)} tasks.")

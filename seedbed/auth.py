@@ -1,7 +1,8 @@
 """Optional sign-in: a list of users with scrypt password hashes, or an OIDC provider.
 
 Configured in `.streamlit/secrets.toml` (see `.streamlit/secrets.toml.example`).
-Admins configure, generate and export; annotators only review.
+Admins configure, generate and export; annotators only review. A signed-in password user
+gets a session token (kept in a cookie by components/auth.py) so a reload keeps them in.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -41,6 +43,10 @@ class AuthConfig(Strict):
     users: dict[str, PasswordUser] = Field(default_factory=dict)
     # With OIDC (Streamlit's `[auth]` table), these e-mail addresses are admins.
     admins: list[str] = Field(default_factory=list)
+    # Signs the session cookie; without it a random key per server process is used,
+    # so sign-ins survive reloads but not restarts.
+    cookie_secret: str = ""
+    session_hours: float = Field(default=12, gt=0)
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -93,3 +99,49 @@ def sign_in(config: AuthConfig, name: str, password: str) -> User | None:
 def oidc_user(config: AuthConfig, email: str) -> User:
     """Role of a user signed in through OIDC: admin when listed, else annotator."""
     return User(name=email, role="admin" if email in config.admins else "annotator")
+
+
+def session_token(config: AuthConfig, user: User, secret: bytes, now: float | None = None) -> str:
+    """`name.role.expiry.signature` (base64url parts) for `user`, valid session_hours.
+
+    The signature covers the user's password hash too, so changing a password (or
+    removing the user) ends their sessions.
+    """
+    expiry = int((now or time.time()) + config.session_hours * 3600)
+    parts = [_b64(user.name.encode("utf-8")), user.role, str(expiry)]
+    return ".".join([*parts, _signature(config, parts, secret)])
+
+
+def user_from_token(
+    config: AuthConfig, token: str, secret: bytes, now: float | None = None
+) -> User | None:
+    """The user a token from session_token names, or None when it is forged, stale or expired."""
+    parts = token.split(".")
+    if len(parts) != 4:
+        return None
+    *signed, signature = parts
+    if not hmac.compare_digest(signature, _signature(config, signed, secret)):
+        return None
+    encoded_name, role, expiry = signed
+    if not expiry.isdigit() or int(expiry) < (now or time.time()):
+        return None
+    name = base64.urlsafe_b64decode(encoded_name + "==").decode("utf-8")
+    known = config.users.get(name)
+    if known is None or known.role != role:
+        return None
+    return User(name=name, role=known.role)
+
+
+def _signature(config: AuthConfig, parts: list[str], secret: bytes) -> str:
+    name = parts[0]
+    try:
+        known = config.users.get(base64.urlsafe_b64decode(name + "==").decode("utf-8"))
+    except ValueError:
+        known = None
+    fingerprint = known.password_hash if known else ""
+    message = ".".join([*parts, fingerprint]).encode("utf-8")
+    return _b64(hmac.new(secret, message, hashlib.sha256).digest())
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")

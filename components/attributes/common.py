@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from components.state import get_backend
+from components.state import get_backend, plain
 from seedbed.errors import BackendError, StoreError
 from seedbed.models import AttributeDimension, GenerationParams, Message
 from seedbed.store.core import Store
@@ -29,11 +29,11 @@ def ask(requests: list[list[Message]], params: GenerationParams) -> list[str] | 
         with st.spinner("Asking the model…"):
             results = backend.generate(requests, params)
     except BackendError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return None
     errors = [result.error for result in results if result.error]
     if errors:
-        st.error(f"{len(errors)} of {len(results)} requests failed: {errors[0]}")
+        st.error(plain(f"{len(errors)} of {len(results)} requests failed: {errors[0]}"))
         return None
     return [result.text for result in results]
 
@@ -43,7 +43,7 @@ def save(store: Store, project_id: int, dimensions: Sequence[AttributeDimension]
     try:
         store.replace_dimensions(project_id, dimensions)
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     for key in table_keys(project_id):  # the table editors show the saved state again
         st.session_state.pop(key, None)

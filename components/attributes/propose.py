@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.attributes.common import ALL_LABELS, ask, cell, digest, save
+from components.state import plain
 from seedbed.attributes import add_dimensions, add_values
 from seedbed.errors import SeedbedError
 from seedbed.methods import proposals
@@ -89,7 +90,7 @@ def _pick_proposals(
     if proposal["label"]:
         what += f" (label {proposal['label']})"
     if not proposal["rows"]:
-        st.warning(f"The reply held no usable proposal for {what}. It said:")
+        st.warning(plain(f"The reply held no usable proposal for {what}. It said:"))
         st.text(proposal["reply"] or "(empty)")
         return
     st.caption(f"Proposed {what}: untick what you do not want, edit the rest.")
@@ -123,7 +124,7 @@ def _pick_proposals(
             picked_values = [cell(r["value"]) for r in kept]
             new = add_values(dimensions, proposal["dimension"], proposal["label"], picked_values)
     except SeedbedError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     st.session_state.pop("attributes_proposals")
     save(store, project.id, new)

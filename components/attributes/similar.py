@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.attributes.common import ask, digest, save
+from components.state import plain
 from seedbed.attributes import (
     ValueFlag,
     ambiguity_questions,
@@ -32,7 +33,7 @@ def similar_labels_panel(
         _ask_for_similar_labels(project)
     similar = {
         name: st.multiselect(
-            f"Similar to {name}",
+            f"Similar to {plain(name)}",
             [other for other in project.labels if other != name],
             key=f"attributes_similar_{project.id}_{name}",
             max_selections=proposals.MAX_SIMILAR,

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.attributes.common import ALL_LABELS, save, table_keys
+from components.state import plain
 from seedbed.attributes import dimensions_from_rows, dimensions_to_rows
 from seedbed.methods.attrprompt import combination_count
 from seedbed.models import AttributeDimension, Project
@@ -67,7 +68,7 @@ def dimension_tables(
         project.labels,
     )
     for problem in problems:
-        st.error(problem)
+        st.error(plain(problem))
     unsaved = bool(problems) or edited != [d.model_copy(update={"id": None}) for d in dimensions]
     if not problems and unsaved:
         after = combination_count(edited, project.labels)

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -14,6 +13,7 @@ import streamlit as st
 
 from components import charts
 from components.insights.data import map_coordinates
+from components.state import plain
 from seedbed.insights.coverage import combination_counts
 from seedbed.insights.metrics import umap_available
 from seedbed.insights.report import MEASURES, SelectionReport
@@ -21,11 +21,6 @@ from seedbed.models import AttributeDimension
 
 Reports = Mapping[str, SelectionReport]
 HEADLINE = ["aps", "vendi", "vocabulary", "ingf", "distinct_2", "compression"]
-
-
-def plain(text: str) -> str:
-    """`text` with markdown's special characters escaped, to show it as written."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
 
 
 def format_value(key: str, value: float | int | None) -> str:
@@ -222,7 +217,7 @@ def coverage_tab(reports: Reports, dimensions: list[AttributeDimension]) -> None
     if coverages:
         st.plotly_chart(charts.coverage_bars(coverages), width="stretch")
     else:
-        st.info(f"No selected item carries a value for {name}.")
+        st.info(plain(f"No selected item carries a value for {name}."))
     _combinations(reports, dimensions)
 
 
@@ -246,7 +241,7 @@ def _combinations(reports: Reports, dimensions: list[AttributeDimension]) -> Non
         table = combination_counts(report.attributes, by_name[first], by_name[second])
         title = f"{'AB'[position]} · {n}" if len(reports) > 1 else ""
         if table.to_numpy().sum() == 0:
-            st.info(f"{title or n}: no item has both {first} and {second}.")
+            st.info(plain(f"{title or n}: no item has both {first} and {second}."))
             continue
         chart = charts.combination_heatmap(table, first, second, title)
         st.plotly_chart(chart, width="stretch")

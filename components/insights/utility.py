@@ -8,6 +8,7 @@ import streamlit as st
 
 from components import charts
 from components.insights.data import accepted_part, file_digest, utility_result
+from components.state import plain
 from seedbed.errors import UtilityError
 from seedbed.insights.utility import parse_labelled_file
 from seedbed.models import CandidateFilter, Project
@@ -38,7 +39,7 @@ def utility_tab(store: Store, project: Project, selections: Mapping[str, Candida
         st.code("\n".join(errors), language=None)
         return
     labels = sorted({item.label for item in real})
-    st.caption(f"{len(real):,} real items, {len(labels)} labels: " + ", ".join(labels))
+    st.caption(plain(f"{len(real):,} real items, {len(labels)} labels: " + ", ".join(labels)))
     digest = file_digest(data)
     if st.button("Run the utility check", key="insights_utility_run", type="primary"):
         st.session_state["insights_utility_for"] = digest
@@ -57,7 +58,7 @@ def _scores(store: Store, project: Project, where: CandidateFilter, digest: str,
         result = utility_result(store, project, where, digest, real)
     except UtilityError as error:
         trained_on = store.count_candidates(project.id, accepted_part(where))
-        st.warning(f"{error} ({trained_on:,} accepted items in this selection.)")
+        st.warning(plain(f"{error} ({trained_on:,} accepted items in this selection.)"))
         return
     left, right = st.columns(2)
     left.metric("Accuracy", f"{result.accuracy:.1%}", border=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from components.state import get_backend, is_admin
+from components.state import get_backend, is_admin, plain
 from seedbed.errors import BackendError
 from seedbed.models import Candidate, Project
 from seedbed.review import judge, neighbours
@@ -68,7 +68,7 @@ def _run_judge(store: Store, project: Project, count: int) -> None:
         results = judge.judge_candidates(store, get_backend(), todo, on_result=advance)
     except BackendError as error:
         progress.empty()
-        st.error(str(error))
+        st.error(plain(str(error)))
         return
     failed = sum(1 for result in results if result.error)
     message = f"Scored {len(results) - failed} of {len(results)} candidates."

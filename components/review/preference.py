@@ -7,7 +7,7 @@ import streamlit as st
 
 from components.review.queue import flash
 from components.shortcuts import keyboard_shortcuts, shortcut_legend
-from components.state import annotator, get_backend, is_admin, show_text
+from components.state import annotator, get_backend, is_admin, plain, show_text
 from seedbed.errors import SeedbedError
 from seedbed.models import Candidate, Project
 from seedbed.review import preferences
@@ -29,7 +29,7 @@ def _second_completion(store: Store, candidate: Candidate) -> None:
         try:
             new_id = preferences.add_second_completion(store, get_backend(), candidate)
         except SeedbedError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
             return
     st.success(f"Stored the new completion as candidate {new_id} (pending review).")
 

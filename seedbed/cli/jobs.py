@@ -22,7 +22,7 @@ from seedbed.jobs import batch_rows, runner, worker
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.state import Job, JobProgress, JobSettings, JobStatus
-from seedbed.llm import BackendConfig, parse_extra_params
+from seedbed.llm import BackendConfig, checked_base_url, parse_extra_params
 from seedbed.methods import METHODS
 from seedbed.models import Project
 from seedbed.store.core import Store
@@ -117,8 +117,9 @@ def _settings(args: argparse.Namespace) -> JobSettings:
     extra = parse_extra_params(args.extra_params)
     if extra and args.backend != "openai":
         raise InputError("--extra-params needs --backend openai.")
+    base_url = checked_base_url(args.base_url)
     backend = BackendConfig(
-        kind=args.backend, model=args.model, base_url=args.base_url, extra_body=extra
+        kind=args.backend, model=args.model, base_url=base_url, extra_body=extra
     )
     stages = METHODS[args.method].stages
     stage_backends = {}

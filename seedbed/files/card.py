@@ -7,6 +7,7 @@ selected, how it was split, what it contains and how diverse it was at export.
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -114,9 +115,22 @@ def describe_filter(where: CandidateFilter) -> str:
     return "; ".join(parts) or "every candidate of the project"
 
 
+# Markdown punctuation that can start emphasis, code, a link or image, a heading, a table
+# cell or an autolink (`:`); `<` and `&` are HTML-escaped first.
+_MARKDOWN_SPECIALS = set("\\`*_{}[]()#+!|~:")
+
+
+def _text(value: object) -> str:
+    """User text (names, descriptions, labels, values) as literal text in the card: one
+    line, HTML escaped, markdown punctuation backslashed, so Hugging Face's renderer shows
+    it as typed and loads no image and makes no link from it."""
+    flat = html.escape(" ".join(str(value).split()), quote=False)
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in flat)
+
+
 def _cell(value: object) -> str:
     """Text safe inside a markdown table cell."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    return _text(value)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -164,12 +178,13 @@ def _distributions(facts: CardFacts) -> list[str]:
 def render_card(facts: CardFacts) -> str:
     """README.md text for an export described by `facts`."""
     project = facts.project
-    lines = _yaml_header(facts) + [f"# {project.name}", ""]
+    lines = _yaml_header(facts) + [f"# {_text(project.name)}", ""]
     if project.description:
-        lines += [project.description, ""]
+        lines += [_text(project.description), ""]
     kind = "classification data" if project.labels else "instruction data"
     when = facts.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    lines += [f'Exported from the Seedbed project "{project.name}" ({kind}) on {when}.', ""]
+    name = _text(project.name)
+    lines += [f'Exported from the Seedbed project "{name}" ({kind}) on {when}.', ""]
     lines += [
         "## Files",
         "",
@@ -185,7 +200,7 @@ def render_card(facts: CardFacts) -> str:
     lines += [
         "## Selection",
         "",
-        f"- Candidates: {facts.selection}.",
+        f"- Candidates: {_text(facts.selection)}.",
         f"- De-duplication: {facts.dedup}.",
     ]
     lines += [f"- Split: {facts.split}.", ""]

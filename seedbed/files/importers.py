@@ -25,7 +25,7 @@ from seedbed.files.formats import (
     RawRecord,
     ShareGPTRecord,
 )
-from seedbed.files.seeds import LineError, SeedTaskRecord, _reason
+from seedbed.files.seeds import TOO_DEEP, LineError, SeedTaskRecord, _reason
 from seedbed.models import SeedTask
 
 IMPORT_FORMATS = {
@@ -86,6 +86,9 @@ def _one_object(number: int, line: str, errors: list[LineError]) -> Iterator[tup
     except json.JSONDecodeError as error:
         errors.append(LineError(number, f"not valid JSON ({error.msg})"))
         return
+    except RecursionError:
+        errors.append(LineError(number, TOO_DEEP))
+        return
     if isinstance(value, dict):
         yield number, value
     else:
@@ -112,6 +115,9 @@ def _json_array(data: bytes, errors: list[LineError]) -> Iterator[tuple[int, dic
         except json.JSONDecodeError as error:
             reason = f"not valid JSON ({error.msg}); the rest of the file was not read"
             errors.append(LineError(text.count("\n", 0, error.pos) + 1, reason))
+            return
+        except RecursionError:
+            errors.append(LineError(line, f"{TOO_DEEP}; the rest of the file was not read"))
             return
         if isinstance(value, dict):
             yield line, value

@@ -23,6 +23,10 @@ class SeedTaskRecord(Strict):
     is_classification: bool = False
 
 
+# json.loads recurses once per nesting level: a line of 100,000 "[" ends in RecursionError.
+TOO_DEEP = "JSON nested too deeply to read"
+
+
 @dataclass
 class LineError:
     line: int
@@ -64,6 +68,8 @@ def parse_seed_tasks_jsonl(text: str) -> tuple[list[SeedTask], list[LineError]]:
             tasks.append(SeedTask(**record.model_dump(exclude={"id"})))
         except json.JSONDecodeError as error:
             errors.append(LineError(number, f"not valid JSON ({error.msg})"))
+        except RecursionError:
+            errors.append(LineError(number, TOO_DEEP))
         except ValidationError as error:
             errors.append(LineError(number, _reason(error)))
     return tasks, errors

@@ -178,7 +178,11 @@ def combination_counts(
     `table` comes from `attribute_table`. Every value the dimensions offer appears, at zero
     when no item has it: the empty cells are the point of the chart.
     """
-    if first.name in table.columns and second.name in table.columns:
+    if first.name == second.name and first.name in table.columns:
+        # One dimension against itself (a project with one): its counts on the diagonal.
+        values = table[first.name].dropna()
+        counts = pd.crosstab(values, values.rename(f"{first.name} "))
+    elif first.name in table.columns and second.name in table.columns:
         pairs = table[[first.name, second.name]].dropna()
         counts = pd.crosstab(pairs[first.name], pairs[second.name])
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 
@@ -15,6 +16,7 @@ from seedbed.models import Strict
 __all__ = [
     "BackendConfig",
     "ChatBackend",
+    "checked_base_url",
     "ChatResult",
     "make_backend",
     "parse_extra_params",
@@ -38,6 +40,14 @@ class BackendConfig(Strict):
     # (e.g. vLLM's top_k, min_p, repetition_penalty). Not for secrets: it is stored.
     extra_body: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        # Whatever the entry point, a key never reaches the job settings or recipe.json
+        # (and old rows that hold one load without it); entry points refuse with
+        # checked_base_url so the user learns why their URL changed.
+        return url_without_credentials(value)
+
     @field_validator("extra_body")
     @classmethod
     def _no_reserved_params(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +63,46 @@ class BackendConfig(Strict):
                 base_url=os.environ.get("OPENAI_BASE_URL", ""),
             )
         return cls()
+
+
+# Query parameters that carry secrets (`?api_key=...`, `?token=...`, Azure's `sig`).
+_SECRET_PARAMS = ("key", "token", "secret", "password", "sig")
+
+
+def _is_secret_param(name: str) -> bool:
+    return any(word in name.lower() for word in _SECRET_PARAMS)
+
+
+def _holds_credentials(url: str) -> bool:
+    parts = urlsplit(url)
+    secret_params = any(_is_secret_param(name) for name, _ in parse_qsl(parts.query))
+    return "@" in parts.netloc or secret_params
+
+
+def url_without_credentials(url: str) -> str:
+    """`url` minus a `user:password@` part and secret-looking query parameters."""
+    if not _holds_credentials(url):
+        return url
+    parts = urlsplit(url.strip())
+    netloc = parts.netloc.rpartition("@")[2]
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _is_secret_param(k)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def checked_base_url(url: str) -> str:
+    """`url` (trimmed) when it holds no credentials; InputError saying why otherwise.
+
+    The message never repeats the whole URL: it holds the secret.
+    """
+    url = url.strip()
+    if _holds_credentials(url):
+        raise InputError(
+            "The base URL holds credentials (user:KEY@host or a key in the query). "
+            "Seedbed stores the base URL with every job and exports it in recipe.json, "
+            f"so it keeps only {url_without_credentials(url)!r}: give the key as the "
+            "API key instead (the sidebar's field or OPENAI_API_KEY)."
+        )
+    return url
 
 
 def make_backend(config: BackendConfig, api_key: str | None = None) -> ChatBackend:

@@ -17,7 +17,7 @@ from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import BackendConfig
 from seedbed.models import CandidateFilter, CandidateStatus
 from seedbed.store.core import Store
-from tests.app.test_pages import open_app, openai_settings, project_id
+from tests.app.test_pages import open_app, openai_settings, project_id, seen
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.fakes import FakeBackend
 
@@ -74,7 +74,7 @@ def test_method_options_change_the_plan(demo_store: Store) -> None:
 def test_invalid_options_are_explained(demo_store: Store) -> None:
     at = open_app("generate", project=TASKS)
     at.number_input(key="generate_self_instruct_machine_in_prompt").set_value(12).run()
-    assert "machine_in_prompt cannot exceed prompt_instructions" in at.warning[0].value
+    assert "machine_in_prompt cannot exceed prompt_instructions" in seen(at.warning[0].value)
     assert "generate_run" not in [button.key for button in at.button]  # nothing to send
 
 
@@ -211,7 +211,7 @@ def test_a_bad_price_is_refused_with_a_reason(demo_store: Store) -> None:
     }
     at.run()
     at.button(key="generate_prices_save").click().run()
-    assert at.error[0].value.startswith("Not saved: ")
+    assert seen(at.error[0].value).startswith("Not saved: ")
     assert "greater than or equal to 0" in at.error[0].value
     assert len(pricing.load_prices(demo_store).prices) == len(pricing.DEFAULT_PRICES)
 
@@ -245,7 +245,7 @@ def test_failed_requests_can_be_sent_again(demo_store: Store) -> None:
         assert len(job_requests.failed_requests(demo_store, job_id)) == 1
 
         at = open_app("generate", NEWS, **openai_settings(server))
-        assert "The server went away." in at.error[0].value
+        assert "The server went away." in seen(at.error[0].value)
         at.button(key=f"job_retry_{job_id}").click().run()
         wait_for(lambda: jobs.get_job(demo_store, job_id).status == JobStatus.DONE)
     assert job_requests.failed_requests(demo_store, job_id) == []

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,21 +58,25 @@ class Server:
         self.store = Store(database_url)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """`streamlit run app.py` on a free port with its own empty database."""
+@contextmanager
+def running_server(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`streamlit run app.py` on a free port with its own empty database; `args` are
+    extra command-line options (e.g. `--secrets.files`), `env` extra variables."""
     port = _free_port()
     database_url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    env = {**os.environ, "DATABASE_URL": database_url, "HF_HUB_OFFLINE": "1"}
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("OPENAI_BASE_URL", None)
+    environ = {**os.environ, "DATABASE_URL": database_url, "HF_HUB_OFFLINE": "1"}
+    environ.pop("OPENAI_API_KEY", None)
+    environ.pop("OPENAI_BASE_URL", None)
+    environ.update(env or {})
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
     # No file watcher: an edit to the tree during a run would show "Source file changed"
     # in the status widget, which tests read as "still running".
-    command += ["--server.fileWatcherType", "none"]
+    command += ["--server.fileWatcherType", "none", *args]
     log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_for_health(url, process)
@@ -83,6 +88,13 @@ def server(tmp_path: Path) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """`streamlit run app.py` on a free port with its own empty database."""
+    with running_server(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from seedbed.auth import auth_config, hash_password, oidc_user, sign_in, verify_password
+from seedbed.auth import (
+    AuthConfig,
+    User,
+    auth_config,
+    hash_password,
+    oidc_user,
+    session_token,
+    sign_in,
+    user_from_token,
+    verify_password,
+)
 
 
 def test_a_hash_verifies_only_its_own_password() -> None:
@@ -53,3 +63,34 @@ def test_the_cli_prints_a_hash_that_verifies(monkeypatch, capsys) -> None:
     assert cli.main(["hash-password"]) == 0
     printed = capsys.readouterr().out.strip()
     assert verify_password("s3cret", printed)
+
+
+# -- session tokens (the cookie that keeps a password user signed in) -----------------
+SECRET = b"k" * 32
+
+
+def _config(**extra: object) -> AuthConfig:
+    return AuthConfig.model_validate(
+        {"users": {"alice": {"password_hash": hash_password("pw"), "role": "admin"}}, **extra}
+    )
+
+
+def test_a_session_token_names_its_user_until_it_expires() -> None:
+    config = _config(session_hours=2)
+    token = session_token(config, User(name="alice", role="admin"), SECRET, now=1000)
+    assert user_from_token(config, token, SECRET, now=1000 + 7199) == User(
+        name="alice", role="admin"
+    )
+    assert user_from_token(config, token, SECRET, now=1000 + 7201) is None
+
+
+def test_a_tampered_token_a_foreign_key_or_a_new_password_end_the_session() -> None:
+    config = _config()
+    token = session_token(config, User(name="alice", role="admin"), SECRET, now=1000)
+    name, role, expiry, signature = token.split(".")
+    longer = ".".join([name, role, str(int(expiry) * 10), signature])
+    assert user_from_token(config, longer, SECRET, now=1000) is None
+    assert user_from_token(config, token, b"other" * 8, now=1000) is None
+    assert user_from_token(config, "garbage", SECRET, now=1000) is None
+    changed = _config()  # same user, a new password hash
+    assert user_from_token(changed, token, SECRET, now=1000) is None
