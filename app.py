@@ -5,9 +5,12 @@ import streamlit as st
 from components.auth import require_user
 from components.job_progress import resume_interrupted_jobs
 from components.sidebar import render_sidebar
-from components.state import get_store
+from components.state import get_store, preload_embedded_model
 
 st.set_page_config(page_title="Seedbed", page_icon="🌱", layout="wide")
+# Once per server process, on a background thread: the first page view starts it, and
+# the model is ready by the time anyone clicks Generate.
+preload_embedded_model()
 
 # Sign-in first (when configured): nothing below runs for someone signed out.
 user = require_user()
