@@ -17,7 +17,7 @@ import streamlit as st
 from components.auth import sign_in_page, signed_in
 from components.job_progress import resume_interrupted_jobs
 from components.sidebar import render_sidebar
-from components.state import get_store
+from components.state import get_store, preload_embedded_model
 
 # A script run happens on one thread (the session's script runner), start to end.
 _run = threading.local()
@@ -58,6 +58,9 @@ def route() -> None:
     lands on it and no page can run.
     """
     st.set_page_config(page_title="Seedbed", page_icon="🌱", layout="wide")
+    # Once per server process, on a background thread: the first page view starts it, and
+    # the model is ready by the time anyone clicks Generate.
+    preload_embedded_model()
     gate = signed_in()
     if gate.closed:
         page = st.navigation(_sign_in_pages(), position="hidden")

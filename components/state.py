@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
-from seedbed.llm import BackendConfig, ChatBackend, make_backend
+from seedbed.llm import BackendConfig, ChatBackend, local_backend, make_backend
 from seedbed.models import Project
 from seedbed.store.core import Store, database_url
 
@@ -17,6 +19,20 @@ def _store(url: str) -> Store:
 def get_store() -> Store:
     """The process-wide store for DATABASE_URL (or data/seedbed.db)."""
     return _store(database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def preload_embedded_model() -> None:
+    """Start loading the embedded model on a background thread, once per server process,
+    when it is the default backend: by the first click on Generate it is ready.
+
+    SEEDBED_PRELOAD=0 turns this off (the tests and the idle benchmark: it is 20 s of
+    work on a core they would otherwise count).
+    """
+    if os.environ.get("SEEDBED_PRELOAD", "1") == "0":
+        return
+    if BackendConfig.from_env().kind == "embedded":
+        local_backend.start_loading()
 
 
 def current_project(store: Store) -> Project | None:

@@ -14,6 +14,9 @@ from seedbed.files.presets import ensure_demo_projects
 from seedbed.store.core import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+# No background load of the embedded model in the app a test starts: 20 s of a core the
+# tests would fight with (the slow tests load it themselves, once per session).
+os.environ["SEEDBED_PRELOAD"] = "0"
 # A database the first schema wrote (SQL dump), for the migration tests.
 V1_DUMP = ROOT / "tests" / "data" / "seedbed_v1.sql"
 

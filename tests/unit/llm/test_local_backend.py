@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from seedbed.llm import BackendConfig, make_backend
@@ -14,6 +16,8 @@ from seedbed.llm.local_backend import (
     _finish_reason,
     _sampling_kwargs,
     gguf_location,
+    load_model,
+    thread_count,
 )
 from seedbed.models import GenerationParams, Message
 
@@ -90,3 +94,29 @@ def test_a_short_real_generation(embedded_backend: LocalBackend) -> None:
     # Greedy decoding is deterministic.
     again = embedded_backend.generate(requests, GenerationParams(temperature=0, max_tokens=12))
     assert [r.text for r in again] == [r.text for r in results]
+
+
+def test_stop_strings_end_generation_while_generating() -> None:
+    tokenizer = FakeTokenizer()
+    kwargs = _sampling_kwargs(GenerationParams(stop=["\n16", ""], max_tokens=50), tokenizer)
+    assert kwargs["stop_strings"] == ["\n16"]
+    assert kwargs["tokenizer"] is tokenizer
+
+
+def test_generation_uses_at_most_half_the_cores() -> None:
+    assert 1 <= thread_count() <= max(1, (os.cpu_count() or 2) // 2)
+
+
+@pytest.mark.slow
+def test_a_real_generation_stops_at_the_stop_string(embedded_backend: LocalBackend) -> None:
+    tokenizer, _ = load_model()
+    request = [Message(role="user", content="List five colours, one per line.")]
+    params = GenerationParams(temperature=0, max_tokens=120, stop=["\n"])
+
+    (result,) = embedded_backend.generate([request], params)
+
+    assert result.text and "\n" not in result.text
+    # Stopped at the first line: the tokens generated are the line's and the newline's,
+    # not the 120 a run to max_tokens (cut afterwards) would cost.
+    kept = len(tokenizer(result.text)["input_ids"])
+    assert result.usage.completion_tokens <= kept + 3
