@@ -28,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from seedbed.checks import empty_field_check, passed_instruction_checks
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.batches import BatchQueue, open_batches
@@ -79,7 +80,7 @@ class JobEngine:
         project = store.get_project(job.project_id)
         if project is None:
             raise JobError(f"The project of job {job.id} no longer exists.")
-        self.context = method_context(store, project, self.settings.options, job.id)
+        self.context = method_context(store, project, self.settings.options)
         self.prices = load_prices(store)
         self.progress = job_requests.job_progress(store, job)
         self.queue = deque(job_requests.pending_requests(store, job.id))
@@ -287,8 +288,9 @@ class JobEngine:
         ids, added = stored
         self.round_yields[record.round] = self.round_yields.get(record.round, 0) + len(ids)
         self.queue.extendleft(reversed(added))  # depth first: finish drafts before new work
-        for draft in kept:
-            self.context.novelty.add(main_text(draft.content))
+        for draft in kept:  # the pool's rule: jobs/context.py POOL_RULE
+            if passed_instruction_checks(draft.checks):
+                self.context.novelty.add(main_text(draft.content))
         self._count(record.request.stage, result, cost, outcome, kept, ids, added)
 
     def _read(self, request: Request, result: ChatResult) -> Outcome:
@@ -315,7 +317,8 @@ class JobEngine:
             | {"backend": backend.name}
             | _extra_params(backend),
             usage=usage,  # a reply's tokens count once, on its first candidate
-            checks=draft.checks,
+            # Whatever the method: a record with an empty required field is flagged.
+            checks=[*draft.checks, empty_field_check(draft.content)],
             job_id=self.job.id,
             lineage={**draft.lineage, "job_request_id": record.id},
         )
