@@ -10,10 +10,11 @@ from seedbed.files.bundle import (
     ExportError,
     ExportOptions,
     MemorySink,
+    count_empty,
     file_label,
     write_export,
 )
-from seedbed.files.card import LICENSES, embedding_diversity
+from seedbed.files.card import EMPTY_NOTE, LICENSES, embedding_diversity
 from seedbed.files.records import (
     CANDIDATE_FORMATS,
     FORMAT_TITLES,
@@ -43,6 +44,12 @@ with export_tab:
     where = candidate_filter_panel(store, project, "export_filter")
     matching = store.count_candidates(project.id, where)
     st.caption(f"{matching:,} candidates match." if matching != 1 else "1 candidate matches.")
+    empty = count_empty(store, project, where) if matching else 0
+    if empty:
+        st.warning(
+            f"{empty:,} of them will be left out: {EMPTY_NOTE} "
+            "(fill the field with Edit on the Review page to include one)."
+        )
 
     available = formats_for(project)
     first = "classification" if project.kind == ProjectKind.CLASSIFICATION else "alpaca"
