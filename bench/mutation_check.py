@@ -19,6 +19,7 @@ Mutations, found by reading the code (ast), not listed by hand:
 
     python bench/mutation_check.py            # run every mutant (minutes: CPU bound)
     python bench/mutation_check.py --list     # only list the mutants
+    python bench/mutation_check.py --match self_instruct.py:92   # some mutants only
 """
 
 from __future__ import annotations
@@ -216,8 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--min-killed", type=float, default=95.0, help="percent (default 95)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    parser.add_argument(
+        "--match", action="append", help="only mutants whose description contains this (repeat)"
+    )
     args = parser.parse_args(argv)
     mutants = find_mutants()
+    if args.match:
+        mutants = [m for m in mutants if any(text in m.describe() for text in args.match)]
     if args.list:
         for mutant in mutants:
             print(mutant.describe())

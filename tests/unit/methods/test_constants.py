@@ -162,3 +162,12 @@ def test_the_check_thresholds() -> None:
         True,
         False,
     ]
+
+
+def test_self_instruct_may_show_only_machine_tasks() -> None:
+    options = self_instruct.SelfInstructOptions.parse(
+        {"prompt_instructions": 4, "machine_in_prompt": 4}
+    )
+    assert options.machine_in_prompt == options.prompt_instructions == 4
+    with pytest.raises(ValueError, match="machine_in_prompt cannot exceed prompt_instructions"):
+        self_instruct.SelfInstructOptions.parse({"prompt_instructions": 4, "machine_in_prompt": 5})

@@ -291,6 +291,7 @@ def pairs(instances: list[Instance]) -> list[tuple[str, str]]:
             [("hot", "cold")],
         ),
         ("Output: only one answer", [("", "only one answer")]),
+        ("Output: red\nOutput: blue", [("", "red"), ("", "blue")]),  # no input, no headers
         ("", []),
         ("I cannot think of any examples for this task.", []),
         ("Input: something with no output", []),
@@ -361,6 +362,11 @@ def test_output_first_replies(reply: str, expected: list[tuple[str, str]]) -> No
         (  # the header and the first field on one line
             "Example 1: Input: 12 km\nOutput: 7.5 miles",
             [("12 km", "7.5 miles")],
+        ),
+        (  # headers with the input on their line, the task's own field names
+            "Example 1: Sentence: It rains.\nOutput: Il pleut.\n"
+            "Example 2: Sentence: It snows.\nOutput: Il neige.",
+            [("Sentence: It rains.", "Il pleut."), ("Sentence: It snows.", "Il neige.")],
         ),
         (  # a field before Input: in a headed example stays part of the input
             "Example 1\nContext: a bakery\nInput: a complaint\nOutput: An apology.",
