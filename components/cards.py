@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components.state import plain, show_text
+from seedbed.jobs.context import POOL_RULE
 from seedbed.models import Candidate
 from seedbed.review.judge import CRITERIA, JudgeResult
 from seedbed.review.neighbours import Neighbour
@@ -97,6 +98,7 @@ def novelty_block(candidate: Candidate) -> None:
     verdict = "passed" if check.passed else "flagged: too close"
     st.caption(f"Novelty: ROUGE-L {check.score:.2f} against the pool ({verdict}). Closest item:")
     show_text(check.detail.removeprefix(_CLOSEST) if check.detail else "(none)")
+    st.caption(POOL_RULE)
 
 
 def judge_block(judge: JudgeResult | None) -> None:

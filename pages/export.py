@@ -7,8 +7,15 @@ from components.import_panel import import_data, import_project_panel, show_impo
 from components.router import require_router
 from components.state import current_project, get_store, plain
 from seedbed.errors import ExportError
-from seedbed.files.bundle import MIME_TYPES, ExportOptions, MemorySink, file_label, write_export
-from seedbed.files.card import LICENSES, embedding_diversity
+from seedbed.files.bundle import (
+    MIME_TYPES,
+    ExportOptions,
+    MemorySink,
+    count_empty,
+    file_label,
+    write_export,
+)
+from seedbed.files.card import EMPTY_NOTE, LICENSES, embedding_diversity
 from seedbed.files.records import (
     CANDIDATE_FORMATS,
     FORMAT_TITLES,
@@ -41,6 +48,12 @@ with export_tab:
     where = candidate_filter_panel("export_filter", filter_options(store, project))
     matching = store.count_candidates(project.id, where)
     st.caption(f"{matching:,} candidates match." if matching != 1 else "1 candidate matches.")
+    empty = count_empty(store, project, where) if matching else 0
+    if empty:
+        st.warning(
+            f"{empty:,} of them will be left out: {EMPTY_NOTE} "
+            "(fill the field with Edit on the Review page to include one)."
+        )
 
     available = formats_for(project)
     first = "classification" if project.kind == ProjectKind.CLASSIFICATION else "alpaca"

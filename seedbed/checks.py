@@ -36,9 +36,12 @@ __all__ = [
     "NoveltyIndex",
     "Tokenizer",
     "blocklist_check",
+    "empty_field_check",
+    "empty_fields",
     "format_check",
     "instance_checks",
     "instruction_checks",
+    "passed_instruction_checks",
     "keyword_check",
     "lcs_length",
     "length_check",
@@ -167,6 +170,30 @@ def refusal_check(text: str) -> Check:
     )
 
 
+def empty_fields(content: dict[str, str]) -> list[str]:
+    """The required fields of `content` that are empty (whitespace counts as empty).
+
+    An instruction record needs its instruction and its output (an input is
+    optional); a labelled text needs its text and, when it has the field, its label.
+    """
+    if "instruction" in content:
+        required = ("instruction", "output")
+    else:
+        required = ("text", "label") if "label" in content else ("text",)
+    return [name for name in required if not content.get(name, "").strip()]
+
+
+def empty_field_check(content: dict[str, str]) -> Check:
+    """Fails when a required field is empty: such a record is not data until edited."""
+    empty = empty_fields(content)
+    return Check(
+        name="empty_field",
+        passed=not empty,
+        score=float(len(empty)),
+        detail=f"empty: {', '.join(empty)}" if empty else "",
+    )
+
+
 def keyword_check(text: str, required: Sequence[str] = (), forbidden: Sequence[str] = ()) -> Check:
     """Fails when a required word or phrase is missing or a forbidden one is present.
 
@@ -206,6 +233,15 @@ def instruction_checks(
         blocklist_check(instruction),
         format_check(instruction, ascii_start=index.tokenizer == "rouge"),
     ]
+
+
+# The checks `instruction_checks` makes: an item that failed one stays out of the novelty pool.
+INSTRUCTION_CHECKS = ("novelty", "length", "blocklist", "format")
+
+
+def passed_instruction_checks(checks: Sequence[Check]) -> bool:
+    """True when none of the instruction checks among `checks` failed (absent ones pass)."""
+    return all(check.passed for check in checks if check.name in INSTRUCTION_CHECKS)
 
 
 def _numbers(positions: Sequence[int]) -> str:

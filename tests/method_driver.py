@@ -2,8 +2,8 @@
 
 `drive` plans, answers each request with `reply(request)`, reads the reply, and
 follows the follow-ups until none is left. Each request goes through a JSON round
-trip first, as the engine persists it, and each draft's main text joins the
-novelty pool, as the engine does when it stores a draft.
+trip first, as the engine persists it, and the main text of each draft whose
+instruction checks passed joins the novelty pool, as the engine does when it stores it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from seedbed.checks import passed_instruction_checks
 from seedbed.methods.base import Draft, Method, MethodContext, Request, main_text
 from seedbed.models import AttributeDimension, Candidate, CandidateStatus, Project, SeedTask
 from seedbed.novelty import NoveltyIndex
@@ -79,7 +80,8 @@ def drive(
             run.errors.append((request, outcome.error))
         for draft in outcome.drafts:
             run.drafts.append((request, draft))
-            context.novelty.add(main_text(draft.content))
+            if passed_instruction_checks(draft.checks):
+                context.novelty.add(main_text(draft.content))
         queue.extend(outcome.follow_ups)
     keys = [request.key for request in run.requests]
     assert len(keys) == len(set(keys)), "request keys must be unique within a run"

@@ -14,6 +14,7 @@ from components.cards import review_card
 from components.review.panels import annotators_panel, judge_panel, nearest_neighbour
 from components.shortcuts import keyboard_shortcuts, shortcut_legend
 from components.state import annotator, plain
+from seedbed.checks import empty_fields
 from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import Candidate, CandidateStatus, Project
 from seedbed.review import curation, judge
@@ -167,6 +168,12 @@ def _origin(store: Store, project: Project, candidate: Candidate) -> tuple[str, 
 
 
 def _action_buttons(store: Store, project: Project, card: Candidate) -> None:
+    empty = empty_fields(card.final_content)
+    if empty:
+        st.warning(
+            f"Empty {' and '.join(empty)}: this candidate cannot be accepted as it is. "
+            "Edit it to fill the field, then accept."
+        )
     columns = st.columns(5)
     buttons = [
         ("Accept", "review_accept", _decide, (store, card, "accepted"), "primary"),
@@ -178,7 +185,13 @@ def _action_buttons(store: Store, project: Project, card: Candidate) -> None:
     for column, (label, key, action, args, kind) in zip(columns, buttons, strict=True):
         letter = key.split("_")[1][0]
         column.button(
-            f"{label} ({letter})", key=key, on_click=action, args=args, type=kind, width="stretch"
+            f"{label} ({letter})",
+            key=key,
+            on_click=action,
+            args=args,
+            type=kind,
+            width="stretch",
+            disabled=key == "review_accept" and bool(empty),
         )
     reason = st.columns([3, 2])
     reason[0].pills(

@@ -69,7 +69,12 @@ def _confirm(store: Store, project: Project) -> None:
             f" {result.skipped:,} were left alone: in another annotator's queue, "
             "or decided by someone meanwhile."
         )
-    flash("toast" if not result.skipped else "warning", message)
+    if result.empty:
+        message += (
+            f" {result.empty:,} stayed pending: an empty output or text is not data "
+            "(edit them one by one)."
+        )
+    flash("warning" if result.skipped or result.empty else "toast", message)
 
 
 def _bulk_controls(store: Store, project: Project, where: CandidateFilter) -> None:

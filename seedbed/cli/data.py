@@ -19,7 +19,7 @@ from seedbed.files.bundle import (
     export_to_path,
     plan_export,
 )
-from seedbed.files.card import embedding_diversity
+from seedbed.files.card import EMPTY_NOTE, embedding_diversity
 from seedbed.files.import_store import candidates_count, import_items, store_items
 from seedbed.files.importers import IMPORT_FORMATS, detect_format, parse_file, seed_tasks_from
 from seedbed.files.recipe import import_project, read_bundle
@@ -97,12 +97,16 @@ def run_export(store: Store, project: Project, args: argparse.Namespace) -> int:
             raise InputError("A .jsonl file holds one format and no split: give a folder or .zip.")
         check_formats(project, options)
         plan = plan_export(store, project, options)
+        if plan.empty:
+            print(f"warning: {len(plan.empty)} left out: {EMPTY_NOTE}", file=sys.stderr)
         [(_, lines)] = list(data_files(store, project, plan))
         count = atomic_write(args.out, lines)
         print(f"wrote {count} records to {args.out}")
         return 0
     measure = None if args.no_diversity else embedding_diversity(store)
     written, facts = export_to_path(store, project, options, args.out, measure)
+    if facts.left_out_empty:
+        print(f"warning: {facts.left_out_empty} left out: {EMPTY_NOTE}", file=sys.stderr)
     for data_file in facts.files:
         print(f"{data_file.name}: {data_file.records} records")
     print(f"wrote {len(written)} files to {args.out}")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from seedbed.checks import empty_fields
 from seedbed.errors import ExportError
 from seedbed.files import records as export
 from seedbed.files.card import CardFacts, DataFile, Measure, describe_filter, render_card
@@ -55,6 +56,8 @@ class ExportPlan:
     items: dict[int, PlannedItem]
     splits: dict[str, list[int]]
     duplicates: dict[int, int] = field(default_factory=dict)
+    # Selected but left out: a required field is empty (seedbed.checks.empty_fields).
+    empty: list[int] = field(default_factory=list)
 
     def file_name(self, fmt: str, split: str) -> str:
         return f"{fmt}.jsonl" if len(self.splits) == 1 else f"{fmt}-{split}.jsonl"
@@ -69,11 +72,18 @@ def check_formats(project: Project, options: ExportOptions) -> None:
 
 
 def plan_export(store: Store, project: Project, options: ExportOptions) -> ExportPlan:
-    """Which candidates go to which split, after the filter and de-duplication."""
-    planned = []
+    """Which candidates go to which split, after the filter and de-duplication.
+
+    A candidate with an empty required field is not data: it is left out, and
+    counted in the plan's `empty`.
+    """
+    planned, empty = [], []
     # One read of the selection: every file is written from this snapshot.
     for candidate in store.iter_candidates(project.id, options.where):
         content = candidate.final_content
+        if empty_fields(content):
+            empty.append(candidate.id)
+            continue
         key = content.get("text") or export.user_turn(
             content.get("instruction", ""), content.get("input", "")
         )
@@ -88,7 +98,13 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
         options.seed,
     )
     splits = {"train": train} | ({"validation": validation} if validation else {})
-    return ExportPlan(options, items, splits, dropped)
+    return ExportPlan(options, items, splits, dropped, empty)
+
+
+def count_empty(store: Store, project: Project, where: CandidateFilter) -> int:
+    """How many candidates `where` selects that an export would leave out as empty."""
+    selected = store.iter_candidates(project.id, where)
+    return sum(1 for candidate in selected if empty_fields(candidate.final_content))
 
 
 TABLE_PAIR_SOURCE = "comparisons judged in preference mode on the Review page (verdict: better)"
@@ -171,6 +187,7 @@ def _facts(project: Project, plan: ExportPlan, measure: Measure | None) -> CardF
     facts = CardFacts(
         project, utcnow(), options.license, describe_filter(options.where), dedup, split
     )
+    facts.left_out_empty = len(plan.empty)
     for name, ids in plan.splits.items():
         facts.split_counts[name] = len(ids)
         facts.labels[name] = Counter(plan.items[i].label or "" for i in ids)
@@ -229,7 +246,10 @@ def write_export(
     check_formats(project, options)
     plan = plan_export(store, project, options)
     if not plan.items:
-        raise ExportError("No candidate matches the selection: there is nothing to export.")
+        why = "No candidate matches the selection"
+        if plan.empty:
+            why = f"All {len(plan.empty)} selected candidates have an empty output or text"
+        raise ExportError(f"{why}: there is nothing to export.")
     facts = _facts(project, plan, measure)
     for data_file, lines in data_files(store, project, plan, facts):
         data_file.records = sink.write(data_file.name, lines)

@@ -77,6 +77,7 @@ class CardFacts:
     measured: int = 0
     label_aps: dict[str, float | None] = field(default_factory=dict)
     pair_source: str = ""
+    left_out_empty: int = 0  # selected candidates with an empty required field
 
     def summary(self) -> str:
         """One line for the page: records by split and the diversity."""
@@ -85,9 +86,14 @@ class CardFacts:
             total = sum(self.split_counts.values())
             counts = f"{total:,} record{'' if total == 1 else 's'}"
         summary = f"Ready: {counts}."
+        if self.left_out_empty:
+            summary += f" {self.left_out_empty:,} left out: {EMPTY_NOTE}."
         if self.aps is not None:
             summary += f" Average pairwise similarity {self.aps:.3f} (lower is more diverse)."
         return summary
+
+
+EMPTY_NOTE = "an empty output or text is not data"
 
 
 def describe_filter(where: CandidateFilter) -> str:

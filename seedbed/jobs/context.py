@@ -10,11 +10,11 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from seedbed.checks import NoveltyIndex
+from seedbed.checks import NoveltyIndex, passed_instruction_checks
 from seedbed.errors import JobError
 from seedbed.methods import get_method
 from seedbed.methods.base import Method, MethodContext, main_text
-from seedbed.models import ACCEPTED, CandidateFilter, Project, ProjectKind
+from seedbed.models import ACCEPTED, PENDING, Project, ProjectKind
 from seedbed.store.core import Store
 
 
@@ -35,22 +35,29 @@ def round_rng(seed: int, round_: int) -> random.Random:
     return random.Random(seed if round_ == 1 else f"{seed}/{round_}")
 
 
-def method_context(
-    store: Store, project: Project, options: dict[str, Any], job_id: int | None = None
-) -> MethodContext:
-    """What a method may read for `project`; the pool holds the job's own candidates too."""
+# Shown where the novelty check is (components/cards.py), so a reviewer knows what it measured.
+POOL_RULE = (
+    "The pool: the seed tasks, the accepted candidates, and the pending candidates whose "
+    "instruction checks (novelty, length, blocklist, format) passed, from every job of the "
+    "project; never rejected ones."
+)
+
+
+def method_context(store: Store, project: Project, options: dict[str, Any]) -> MethodContext:
+    """What a method may read for `project`; the novelty pool follows POOL_RULE."""
     return MethodContext(
         project=project,
         seed_tasks=store.list_seed_tasks(project.id),
         dimensions=store.list_dimensions(project.id),
         accepted=lambda: store.iter_candidates(project.id, ACCEPTED),
-        novelty=NoveltyIndex(_pool_texts(store, project, job_id)),
+        novelty=NoveltyIndex(pool_texts(store, project)),
         options=dict(options),
     )
 
 
-def _pool_texts(store: Store, project: Project, job_id: int | None) -> Iterator[str]:
-    """Seeds (instructions, or inputs of a classification project), accepted items, the job's."""
+def pool_texts(store: Store, project: Project) -> Iterator[str]:
+    """The novelty pool (POOL_RULE): seeds (instructions, or a classification project's
+    inputs), accepted candidates, and pending ones that passed the instruction checks."""
     for task in store.list_seed_tasks(project.id):
         if project.kind == ProjectKind.CLASSIFICATION:
             yield from (instance.input for instance in task.instances if instance.input)
@@ -58,6 +65,6 @@ def _pool_texts(store: Store, project: Project, job_id: int | None) -> Iterator[
             yield task.instruction
     for candidate in store.iter_candidates(project.id, ACCEPTED):
         yield main_text(candidate.final_content)
-    if job_id is not None:  # drafted by this job before a resume
-        for candidate in store.iter_candidates(project.id, CandidateFilter(job_ids=[job_id])):
-            yield main_text(candidate.content)
+    for candidate in store.iter_candidates(project.id, PENDING):
+        if passed_instruction_checks(candidate.checks):
+            yield main_text(candidate.final_content)

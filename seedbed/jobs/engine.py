@@ -7,9 +7,12 @@ and its follow-up requests. Finished requests are never sent again; one left
 unanswered by a killed process is sent again by the next run.
 
 Rounds: when every request is answered and the job holds fewer than `n`
-candidates, the method plans again (at most `max_rounds` rounds). Round r uses
-its own rng derived from (seed, r), so a resumed job plans exactly what the
-lost process would have.
+candidates, the method plans again, for the missing count, until the job's
+`max_rounds` or EMPTY_ROUNDS rounds in a row that yield no candidate; the end
+message names the rounds that yielded nothing. Round r uses its own rng derived
+from (seed, r), so a resumed job plans exactly what the lost process would have,
+and its request keys are prefixed with "r<r>/": a method numbers its requests
+within one plan, and the same key in another round is another request.
 
 Budget: before each request the engine reserves the most it may use (its prompt
 at ~4 characters a token plus max_tokens), and sends nothing that could pass the cap.
@@ -25,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from seedbed.checks import empty_field_check, passed_instruction_checks
 from seedbed.errors import BackendError, JobError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
@@ -40,6 +44,9 @@ from seedbed.store.core import Store
 
 ProgressCallback = Callable[[JobProgress], None]
 HEARTBEAT_SECONDS = 1.0
+# Rounds in a row that yield no candidate before a job gives up: one can be bad luck
+# (a model that ignored the format once), two in a row means more would waste tokens.
+EMPTY_ROUNDS = 2
 
 
 @dataclass
@@ -74,7 +81,7 @@ class JobEngine:
         project = store.get_project(job.project_id)
         if project is None:
             raise JobError(f"The project of job {job.id} no longer exists.")
-        self.context = method_context(store, project, self.settings.options, job.id)
+        self.context = method_context(store, project, self.settings.options)
         self.prices = load_prices(store)
         self.progress = job_requests.job_progress(store, job)
         self.queue = deque(job_requests.pending_requests(store, job.id))
@@ -89,7 +96,9 @@ class JobEngine:
         self.senders: dict[str, Sender] = {}
         self.yields: dict[str, list[int]] = {}  # stage -> [drafts, replies]
         self.end: tuple[JobStatus, str | None] | None = None
-        self.rounds, self.round_start = job.rounds, -1
+        self.rounds = job.rounds
+        # round -> candidates its requests (and their follow-ups) stored
+        self.round_yields = job_requests.round_yields(store, job.id)
         self.started = time.monotonic()
         self.last_beat = 0.0
 
@@ -278,9 +287,11 @@ class JobEngine:
             self.last_beat = 0.0
             return
         ids, added = stored
+        self.round_yields[record.round] = self.round_yields.get(record.round, 0) + len(ids)
         self.queue.extendleft(reversed(added))  # depth first: finish drafts before new work
-        for draft in kept:
-            self.context.novelty.add(main_text(draft.content))
+        for draft in kept:  # the pool's rule: jobs/context.py POOL_RULE
+            if passed_instruction_checks(draft.checks):
+                self.context.novelty.add(main_text(draft.content))
         self._count(record.request.stage, result, cost, outcome, kept, ids, added)
 
     def _read(self, request: Request, result: ChatResult) -> Outcome:
@@ -307,7 +318,8 @@ class JobEngine:
             | {"backend": backend.name}
             | _extra_params(backend),
             usage=usage,  # a reply's tokens count once, on its first candidate
-            checks=draft.checks,
+            # Whatever the method: a record with an empty required field is flagged.
+            checks=[*draft.checks, empty_field_check(draft.content)],
             job_id=self.job.id,
             lineage={**draft.lineage, "job_request_id": record.id},
         )
@@ -346,24 +358,29 @@ class JobEngine:
         n, stored = self.settings.n, self.progress.stored
         limit = self.method.max_rounds(self.context)
         most = self.settings.max_rounds if limit is None else min(limit, self.settings.max_rounds)
+        empty = [r for r in range(1, self.rounds + 1) if not self.round_yields.get(r)]
         if self.rounds >= most:
-            self.end = (JobStatus.DONE, f"{stored} of {n} candidates after {self.rounds} rounds.")
+            why = f"after {self.rounds} rounds (the job's limit)"
+            self.end = (JobStatus.DONE, _shortfall(stored, n, why, empty))
             return
-        if stored == self.round_start:
-            self.end = (JobStatus.DONE, f"{stored} of {n} candidates: the last round added none.")
+        recent = range(self.rounds - EMPTY_ROUNDS + 1, self.rounds + 1)
+        if self.rounds >= EMPTY_ROUNDS and all(r in empty for r in recent):
+            why = f"stopped after {EMPTY_ROUNDS} rounds in a row yielded nothing"
+            self.end = (JobStatus.DONE, _shortfall(stored, n, why, empty))
             return
         round_ = self.rounds + 1
         try:
-            requests = self.method.plan(
+            planned = self.method.plan(
                 self.context, n - stored, round_rng(self.settings.seed, round_)
             )
         except ValueError as error:
             self.end = (JobStatus.FAILED, str(error))
             return
+        requests = [r.model_copy(update={"key": f"r{round_}/{r.key}"}) for r in planned]
         added = job_requests.add_round(self.store, self.job.id, round_, requests)
-        self.rounds, self.round_start = round_, stored
+        self.rounds = round_
         if not added:
-            self.end = (JobStatus.DONE, f"{stored} of {n} candidates: nothing more to ask.")
+            self.end = (JobStatus.DONE, _shortfall(stored, n, "nothing more to ask", empty))
             return
         self.queue.extend(job_requests.pending_requests(self.store, self.job.id))
         self.progress.requests += added
@@ -374,6 +391,17 @@ class JobEngine:
 
     def finish(self, status: JobStatus, message: str | None) -> None:
         jobs.finish_job(self.store, self.job.id, self.owner, status, self.elapsed(), message)
+
+
+def _shortfall(stored: int, n: int, why: str, empty: list[int]) -> str:
+    """The end message of a job short of its count, naming the rounds that yielded nothing."""
+    message = f"{stored} of {n} candidates: {why}."
+    if empty:
+        rounds = "round" if len(empty) == 1 else "rounds"
+        names = ", ".join(str(r) for r in empty[:-1])
+        names = f"{names} and {empty[-1]}" if names else str(empty[-1])
+        message += f" No candidate came from {rounds} {names}."
+    return message
 
 
 def _extra_params(backend: ChatBackend) -> dict[str, str]:

@@ -148,6 +148,20 @@ def job_progress(store: Store, job: Job) -> JobProgress:
     )
 
 
+def round_yields(store: Store, job_id: int) -> dict[int, int]:
+    """Candidates stored by each planning round of a job (follow-ups count for their round)."""
+    r, c = t.job_requests.c, t.candidates.c
+    with store.engine.connect() as conn:
+        rounds = dict(conn.execute(select(r.id, r.round).where(r.job_id == job_id)).tuples().all())
+        lineages = conn.execute(select(c.lineage).where(c.job_id == job_id)).scalars().all()
+    yields: dict[int, int] = {}
+    for lineage in lineages:
+        round_ = rounds.get((lineage or {}).get("job_request_id"))
+        if round_ is not None:
+            yields[round_] = yields.get(round_, 0) + 1
+    return yields
+
+
 def _insert_requests(
     conn: Connection, job_id: int, round_: int, requests: Sequence[Request]
 ) -> list[RequestRecord]:

@@ -135,8 +135,8 @@ class MethodContext:
     dimensions: list[AttributeDimension]
     # Accepted candidates of the project, read lazily (the Self-Instruct pool).
     accepted: Callable[[], Iterator[Candidate]]
-    # Items already in the pool (seeds, accepted, drafted in this run); the engine
-    # adds every stored draft's main text to it.
+    # The pool as seedbed/jobs/context.py POOL_RULE has it; the engine adds each stored
+    # draft whose instruction checks passed.
     novelty: NoveltyPool
     # The user's choices for this method (validated by the method's own options model).
     options: dict[str, Any] = field(default_factory=dict)

@@ -8,6 +8,7 @@ Both are few-shot prompts of our own wording with the paper's structure.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +26,11 @@ INSTANCE_PARAMS = GenerationParams(
 )
 MAX_INSTANCES = 5
 
+# "Example 1", "**Example 1:**", "### Example 2" alone, or "Example 1: <first line>".
 _EXAMPLE = re.compile(r"^[#*\s]*Example\s*\d*\s*[.:)]?[*\s]*$", re.IGNORECASE)
+_EXAMPLE_INLINE = re.compile(r"^[#*\s]*Example\s*\d+\s*[.:)][*\s]*(\S.*)$", re.IGNORECASE)
+# A chat model's lead-in: a sentence ending with a colon, of at least three words.
+_PREAMBLE = re.compile(r"^\s*\S+\s+\S+\s+\S.*:\s*$")
 _INPUT = re.compile(r"^[*\s]*Input\s*\d*\s*:[*]*\s*", re.IGNORECASE)
 _OUTPUT = re.compile(r"[*]*\bOutput\s*\d*\s*:[*]*\s*", re.IGNORECASE)
 _TASK = re.compile(r"^[*\s]*Task\s*:", re.IGNORECASE)
@@ -91,42 +96,75 @@ def _before_next_task(reply: str) -> str:
 
 
 class _Block:
-    """One example being read: its input lines, output lines, and unmarked lines."""
+    """One example being read: the lines before its "Output:" and the output's lines.
+
+    The original's rule: everything between an example's header and "Output:" is
+    its input ("Sentence: ...", "Paragraph: ...\nQuestion: ...", a table, code), with
+    a leading "Input:" taken off. Before the first header there is no header to go
+    by: there an "Input:" line starts the input, and a line such as "Here are some
+    examples:" in front of it is a preamble, not input.
+    """
 
     def __init__(self, headed: bool) -> None:
         self.headed = headed  # opened by an "Example N" line
-        self.input: list[str] | None = None
+        self.before: list[str] = []
+        self.marked = False  # an "Input:" line was seen
         self.output: list[str] | None = None
-        self.loose: list[str] = []
 
     def add(self, line: str) -> None:
-        target = self.output if self.output is not None else self.input
-        (target if target is not None else self.loose).append(line)
+        (self.output if self.output is not None else self.before).append(line)
+
+    def start_input(self, rest: str) -> None:
+        """An "Input:" line: the input starts here, unless a headed example started it."""
+        if self.headed and any(line.strip() for line in self.before):
+            self.before.append(rest)
+        else:
+            self.before = [rest]
+        self.marked = True
 
     def instance(self) -> Instance | None:
         if self.output is not None:
-            text = "\n".join(self.input or []).strip()
-            return Instance(input=text, output="\n".join(self.output).strip())
-        if self.headed and self.input is None and any(line.strip() for line in self.loose):
+            lines = self.before
+            if not self.headed and not self.marked:
+                lines = _without_preamble(lines)
+            return Instance(input=_text(lines), output=_text(self.output))
+        if self.headed and not self.marked and _text(self.before):
             # "Example 1" then text only: a task without input, its output written bare.
-            return Instance(input="", output="\n".join(self.loose).strip())
+            return Instance(input="", output=_text(self.before))
         return None
 
 
+def _text(lines: list[str]) -> str:
+    # Dedented, not stripped line by line: code keeps its indentation.
+    return textwrap.dedent("\n".join(lines).strip("\n")).strip()
+
+
+def _without_preamble(lines: list[str]) -> list[str]:
+    """`lines` without a leading chat preamble ("Sure! Here are some examples:")."""
+    kept = list(lines)
+    while kept and (not kept[0].strip() or _PREAMBLE.match(kept[0])):
+        kept.pop(0)
+    return kept
+
+
 def _input_output_instances(reply: str) -> list[Instance]:
-    """Input:/Output: pairs, with or without 'Example N' headers; 'Output:' alone is fine."""
+    """Examples with or without 'Example N' headers; 'Output:' alone is fine."""
     blocks = [_Block(headed=False)]
     for raw in _before_next_task(reply).splitlines():
         if _EXAMPLE.match(raw):
             blocks.append(_Block(headed=True))
             continue
+        inline = _EXAMPLE_INLINE.match(raw)
+        if inline:  # "Example 1: Input: ..." on one line
+            blocks.append(_Block(headed=True))
+            raw = inline.group(1)
         for line in _split_inline_output(raw):
             block = blocks[-1]
             if _INPUT.match(line):
                 if block.output is not None:
                     block = _Block(headed=False)
                     blocks.append(block)
-                block.input = [_INPUT.sub("", line, count=1)]
+                block.start_input(_INPUT.sub("", line, count=1))
             elif _OUTPUT.match(line.lstrip()):
                 if block.output is not None:
                     block = _Block(headed=False)

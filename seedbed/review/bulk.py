@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import DateTime, delete, insert, literal, select, tuple_, update
 
+from seedbed.checks import empty_fields
 from seedbed.errors import StoreError
 from seedbed.models import CandidateFilter, CandidateStatus, utcnow
 from seedbed.review.agreement import DECISIONS
@@ -24,6 +25,8 @@ class BulkResult:
     changed: int = 0
     # Held in another annotator's queue, or decided by someone while the bulk ran.
     skipped: int = 0
+    # Left pending by a bulk accept: a required field is empty (seedbed.checks.empty_fields).
+    empty: int = 0
 
 
 def bulk_filter(where: CandidateFilter | None, decision: str) -> CandidateFilter | None:
@@ -53,7 +56,8 @@ def bulk_decide(
     """Apply `decision` to every candidate `where` selects, in SQL, `batch` rows at a time.
 
     Each change is recorded as a review by `annotator`. Candidates another session
-    holds in its queue are left alone and counted in `skipped`.
+    holds in its queue are left alone and counted in `skipped`; an accept leaves
+    candidates with an empty required field pending, counted in `empty`.
     """
     if decision not in DECISIONS:
         raise StoreError(f"Unknown decision '{decision}'.")
@@ -61,12 +65,17 @@ def bulk_decide(
     c, result, last_id = t.candidates.c, BulkResult(), 0
     while target is not None:
         held = held_by_others(owner, utcnow()).label("held")
-        query = select_candidates(project_id, target).with_only_columns(c.id, c.version, held)
+        columns = (c.id, c.version, held, c.content, c.edited_content)
+        query = select_candidates(project_id, target).with_only_columns(*columns)
         with store.engine.connect() as conn:
             rows = conn.execute(query.where(c.id > last_id).order_by(c.id).limit(batch)).all()
         if not rows:
             return result
         last_id = rows[-1].id
+        if decision == CandidateStatus.ACCEPTED:  # not data until someone fills the field
+            full = [row for row in rows if not empty_fields(row.edited_content or row.content)]
+            result.empty += len(rows) - len(full)
+            rows = full
         free = [(row.id, row.version) for row in rows if not row.held]
         changed = _decide_batch(store, free, decision, annotator, reason) if free else 0
         result.changed += changed

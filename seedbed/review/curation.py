@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, exists, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from seedbed.checks import empty_fields
 from seedbed.errors import StoreError
 from seedbed.models import Candidate, CandidateStatus, Review, utcnow
 from seedbed.review.agreement import DECISIONS, agreement, effective, sync_overlap
@@ -165,11 +166,14 @@ def decide(
     """Record `annotator`'s decision on the candidate as they saw it (`seen`), at once.
 
     Raises ReviewConflict when the candidate changed after `seen` was read, and
-    StoreError when it no longer exists. Replacing another annotator's different
+    StoreError when it no longer exists or an acceptance would keep an empty required
+    field (`refuse_empty`). Replacing another annotator's different
     decision on purpose (a second opinion, a re-review) is reported in the result.
     """
     if decision not in DECISIONS:
         raise StoreError(f"Unknown decision '{decision}'.")
+    if decision == CandidateStatus.ACCEPTED:
+        refuse_empty(edited if edited is not None else seen.final_content)
     review = Review(
         candidate_id=seen.id,
         decision=decision,
@@ -183,6 +187,14 @@ def decide(
         replaced = f"{seen.status.value} by {seen.reviewed_by}"
     sync_overlap(store, seen.id, seen.project_id)
     return Decision(review_id, replaced)
+
+
+def refuse_empty(content: dict[str, str]) -> None:
+    """Raise StoreError when `content` has an empty required field: it cannot be accepted."""
+    empty = empty_fields(content)
+    if empty:
+        what = f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'}"
+        raise StoreError(f"The {what} empty: fill it (Edit) before accepting.")
 
 
 def last_decision(store: Store, project_id: int, annotator: str) -> Review | None:

@@ -7,7 +7,7 @@ import re
 
 from seedbed.files.bundle import MemorySink
 from seedbed.files.recipe import build_recipe, recipe_json
-from seedbed.models import CandidateStatus
+from seedbed.models import Candidate, CandidateStatus
 from seedbed.store.core import Store
 from tests.app.test_pages import open_app
 from tests.export_data import INSTRUCTIONS, NEWS, fill, project_id
@@ -80,6 +80,27 @@ def test_prepared_files_are_offered_for_download(store: Store) -> None:
     at.session_state["project_id"] = project_id(store, INSTRUCTIONS)
     at.run()
     assert not at.exception and downloads(at) == []
+
+
+def test_empty_outputs_are_counted_and_left_out_of_the_files(store: Store) -> None:
+    fill(store)
+    pid = project_id(store, INSTRUCTIONS)
+    content = {"instruction": "Name a moon of Mars.", "input": "", "output": " "}
+    store.add_candidate(
+        Candidate(project_id=pid, content=content, method="x", status=CandidateStatus.ACCEPTED)
+    )
+    at = open_app("export", project=INSTRUCTIONS)
+    assert [w.value for w in at.warning] == [
+        "1 of them will be left out: an empty output or text is not data "
+        "(fill the field with Edit on the Review page to include one)."
+    ]
+    at.checkbox(key="export_measure").uncheck()
+    at.button(key="export_prepare").click().run()
+    assert [s.value for s in at.success] == [
+        "Ready: 3 records. 1 left out: an empty output or text is not data."
+    ]
+    alpaca = at.session_state["export_files"]["files"]["alpaca.jsonl"]
+    assert "Mars" not in alpaca
 
 
 def test_data_import_reports_bad_lines_and_stores_the_good_ones(store: Store) -> None:

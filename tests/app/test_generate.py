@@ -252,6 +252,22 @@ def test_failed_requests_can_be_sent_again(demo_store: Store) -> None:
     assert len(demo_store.list_candidates(news.id)) == 3
 
 
+def test_a_job_short_of_its_count_names_the_rounds_that_yielded_nothing(
+    demo_store: Store,
+) -> None:
+    tasks = demo_store.get_project(project_id(demo_store, TASKS))
+    with FakeOpenAIServer(reply=lambda _: "Sure, here are more tasks:") as server:
+        config = BackendConfig(kind="openai", model="fake-model", base_url=server.base_url)
+        settings = JobSettings(method="self_instruct", n=5, backend=config)
+        job_id = runner.start_job(demo_store, tasks, settings)
+        runner.run_job(demo_store, job_id, api_key="test-key")
+        at = open_app("generate", TASKS, **openai_settings(server))
+    assert [seen(info.value) for info in at.info] == [
+        "0 of 5 candidates: stopped after 2 rounds in a row yielded nothing. "
+        "No candidate came from rounds 1 and 2."
+    ]
+
+
 # -- workers, batches, extra parameters ------------------------------------------------
 
 

@@ -76,6 +76,29 @@ def test_edit_then_accept_keeps_the_original(demo_store: Store, two_pending) -> 
     assert "Second match report." in texts(at)
 
 
+def test_an_empty_output_must_be_filled_before_it_can_be_accepted(demo_store: Store) -> None:
+    pid = project_id(demo_store, GENERAL)
+    content = {"instruction": "Name a moon of Mars.", "input": "", "output": ""}
+    candidate_id = demo_store.add_candidate(
+        Candidate(project_id=pid, content=content, method="self_instruct")
+    )
+    at = open_app("review", project=GENERAL)
+    assert at.warning[0].value == (
+        "Empty output: this candidate cannot be accepted as it is. "
+        "Edit it to fill the field, then accept."
+    )
+    assert at.button(key="review_accept").disabled
+    at.button(key="review_edit").click().run()
+    at.button(key="review_save_edit").click().run()  # still empty: refused, and said why
+    assert demo_store.get_candidate(candidate_id).status == PENDING
+    assert at.error[0].value == "The output is empty: fill it (Edit) before accepting."
+    at.button(key="review_edit").click().run()
+    at.text_area(key=f"review_edit_{candidate_id}_output").input("Phobos")
+    at.button(key="review_save_edit").click().run()
+    candidate = demo_store.get_candidate(candidate_id)
+    assert candidate.status == ACCEPTED and candidate.final_content["output"] == "Phobos"
+
+
 def test_skip_moves_on_without_deciding_and_frees_the_candidate(demo_store, two_pending) -> None:
     at = review()
     at.button(key="review_skip").click().run()

@@ -5,20 +5,24 @@ from __future__ import annotations
 import pytest
 
 from seedbed.checks import (
+    INSTRUCTION_CHECKS,
     NOVELTY_THRESHOLD,
     NoveltyIndex,
     blocklist_check,
+    empty_field_check,
+    empty_fields,
     format_check,
     instance_checks,
     instruction_checks,
     keyword_check,
     length_check,
     novelty_check,
+    passed_instruction_checks,
     refusal_check,
     rouge_l_f,
     rouge_tokens,
 )
-from seedbed.models import Instance
+from seedbed.models import Check, Instance
 
 
 def f(a: str, b: str) -> float:
@@ -256,3 +260,33 @@ def test_novelty_index_flags_a_copy_that_differs_only_in_punctuation() -> None:
     index = NoveltyIndex(["Write a haiku about the moon."])
     check = novelty_check("Write a haiku about the moon!", index)
     assert (check.passed, check.score) == (False, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("content", "empty"),
+    [
+        ({"instruction": "Add.", "input": "", "output": "5"}, []),  # an input is optional
+        ({"instruction": "Add.", "input": "2 3", "output": ""}, ["output"]),
+        ({"instruction": " ", "input": "", "output": "\n\t"}, ["instruction", "output"]),
+        ({"instruction": "Add."}, ["output"]),  # a missing field is an empty one
+        ({"text": "Rain.", "label": "world"}, []),
+        ({"text": "", "label": "world"}, ["text"]),
+        ({"text": "Rain.", "label": " "}, ["label"]),
+        ({"text": "Rain."}, []),
+    ],
+)
+def test_empty_required_fields(content: dict[str, str], empty: list[str]) -> None:
+    assert empty_fields(content) == empty
+    check = empty_field_check(content)
+    assert (check.name, check.passed, check.score) == ("empty_field", not empty, len(empty))
+    assert check.detail == (f"empty: {', '.join(empty)}" if empty else "")
+
+
+def test_the_pool_takes_items_whose_instruction_checks_passed() -> None:
+    assert INSTRUCTION_CHECKS == ("novelty", "length", "blocklist", "format")
+    for name in INSTRUCTION_CHECKS:
+        assert not passed_instruction_checks([Check(name=name, passed=False)])
+    # Other checks (an empty output, a refusal in the answer) say nothing of the instruction.
+    others = [Check(name=n, passed=False) for n in ("empty_field", "refusal", "instance_echo")]
+    assert passed_instruction_checks([*others, Check(name="novelty", passed=True)])
+    assert passed_instruction_checks([])

@@ -387,3 +387,40 @@ def test_cli_exports_a_folder_and_a_zip(
     assert cli.main([*base, *mixed]) == 1
     error = capsys.readouterr().err
     assert error.count("error:") == 1 and "one format and no split" in error
+
+
+def test_an_export_leaves_out_empty_outputs_and_says_how_many(
+    store: Store, filled: Filled, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    # Accepted before acceptance checked for empty fields (or stored by an import).
+    for output in ("", "   "):
+        content = {"instruction": "Name a planet.", "input": "", "output": output}
+        store.add_candidate(
+            Candidate(
+                project_id=filled.instruction_id,
+                content=content,
+                method="self_instruct",
+                status=CandidateStatus.ACCEPTED,
+            )
+        )
+    tasks = project(store, filled.instruction_id)
+    assert bundle.count_empty(store, tasks, CandidateFilter(statuses=["accepted"])) == 2
+    sink = MemorySink()
+    facts = write_export(store, tasks, ExportOptions(), sink)
+    outputs = [json.loads(line)["output"] for line in sink.files["alpaca.jsonl"].splitlines()]
+    assert outputs == ["Saturn", "Bonjour, ça va ? 😊", "Uranus"]
+    assert facts.summary() == "Ready: 3 records. 2 left out: an empty output or text is not data."
+
+    monkeypatch.setenv("DATABASE_URL", store.url)
+    out = tmp_path / "alpaca.jsonl"
+    assert cli.main(["export", "--project", INSTRUCTIONS, "--out", str(out)]) == 0
+    assert len(records(out)) == 3
+    assert "warning: 2 left out: an empty output or text is not data" in capsys.readouterr().err
+
+
+def test_an_export_of_only_empty_candidates_is_refused_with_the_count(store: Store) -> None:
+    project_id = store.create_project(Project(name="Empty"))
+    content = {"instruction": "Name a planet.", "input": "", "output": ""}
+    store.add_candidate(Candidate(project_id=project_id, content=content, method="x"))
+    with pytest.raises(bundle.ExportError, match="^All 1 selected candidates have an empty"):
+        write_export(store, project(store, project_id), ExportOptions(where=ALL), MemorySink())

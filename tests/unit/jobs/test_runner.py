@@ -185,15 +185,16 @@ def test_an_unreadable_reply_is_a_failed_request_with_the_methods_reason(
 ) -> None:
     backend = FakeBackend(lambda m: "   " if m[-1].content.startswith("Ideas") else "x")
     job = run(store, project, backend, n=2)
-    # Nothing came of round 1, so the job stops instead of asking again and again.
+    # Nothing came of two rounds in a row, so the job stops instead of asking again and again.
     assert (job.status, job.message) == (
         JobStatus.DONE,
-        "0 of 2 candidates: the last round added none.",
+        "0 of 2 candidates: stopped after 2 rounds in a row yielded nothing. "
+        "No candidate came from rounds 1 and 2.",
     )
     assert [r.error for r in job_requests.failed_requests(store, job.id)] == [
         "The reply held no idea."
-    ]
-    assert method.plans == [2]
+    ] * 2
+    assert method.plans == [2, 2]
 
 
 def test_rounds_are_bounded(store: Store, project: Project, method: TwoStage) -> None:
@@ -204,8 +205,8 @@ def test_rounds_are_bounded(store: Store, project: Project, method: TwoStage) ->
     job = run(store, project, backend, n=20, max_rounds=3, concurrency=1)
     assert (job.status, job.rounds) == (JobStatus.DONE, 3)
     assert (
-        job.message
-        == f"{len(job_candidates(store, project, job.id))} of 20 candidates after 3 rounds."
+        job.message == f"{len(job_candidates(store, project, job.id))} of 20 candidates: "
+        "after 3 rounds (the job's limit)."
     )
     assert method.plans[0] == 20 and len(method.plans) == 3
 

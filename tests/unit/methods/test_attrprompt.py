@@ -358,3 +358,15 @@ def test_unavailable_without_values_or_with_bad_options() -> None:
     assert "sampling: Input should be 'random', 'grid' or 'coverage'" in METHOD.unavailable(bad)
     unknown = make_context(NEWS, dimensions=GRID, options={"labels": ["weather"]})
     assert METHOD.unavailable(unknown).startswith("Unknown label(s): weather.")
+
+
+def test_instructions_of_one_run_are_compared_with_each_other() -> None:
+    # Both items are read before either is answered: the first joins the pool at once.
+    context = make_context(TASKS, dimensions=STYLE)
+    answers = by_stage(item="Write a recipe for a quick tomato soup.", answer="Chop, simmer.")
+    run = drive(METHOD, context, answers, n=2)
+    assert run.stages() == ["item", "item", "answer"]
+    [(_, answered), (_, copy)] = sorted(run.drafts, key=lambda pair: pair[0].stage)
+    assert answered.content["output"] == "Chop, simmer."
+    novelty = next(c for c in copy.checks if c.name == "novelty")
+    assert (novelty.passed, novelty.score) == (False, 1.0)

@@ -284,6 +284,7 @@ def pairs(instances: list[Instance]) -> list[tuple[str, str]]:
             [("hot", "cold")],
         ),
         ("Output: only one answer", [("", "only one answer")]),
+        ("Output: red\nOutput: blue", [("", "red"), ("", "blue")]),  # no input, no headers
         ("", []),
         ("I cannot think of any examples for this task.", []),
         ("Input: something with no output", []),
@@ -312,6 +313,83 @@ def test_input_first_replies(reply: str, expected: list[tuple[str, str]]) -> Non
 )
 def test_output_first_replies(reply: str, expected: list[tuple[str, str]]) -> None:
     assert pairs(stage.parse_instances(reply, classification=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (  # the paper's demonstrations: a field name of the task's own, then Output
+            "Example 1\nSentence: This house is bad.\nOutput: The house is poorly built.",
+            [("Sentence: This house is bad.", "The house is poorly built.")],
+        ),
+        (
+            "Example 1\nParagraph: The bus leaves at 9 and arrives at 10.\n"
+            "Question: How long is the trip?\nOutput: An hour.\n"
+            "Example 2\nParagraph: Tea steeps for three minutes.\n"
+            "Question: How long does tea steep?\nOutput: Three minutes.",
+            [
+                (
+                    "Paragraph: The bus leaves at 9 and arrives at 10.\n"
+                    "Question: How long is the trip?",
+                    "An hour.",
+                ),
+                (
+                    "Paragraph: Tea steeps for three minutes.\nQuestion: How long does tea steep?",
+                    "Three minutes.",
+                ),
+            ],
+        ),
+        (  # a multi-line input after Input:, blank lines inside
+            "Example 1\nInput: Dear team,\n\nthe launch moves to May.\nOutput: Launch delayed.",
+            [("Dear team,\n\nthe launch moves to May.", "Launch delayed.")],
+        ),
+        (  # a table as input
+            "Example 1\nInput:\n| city | temp |\n|---|---|\n| Oslo | 3 |\n| Rome | 18 |\n"
+            "Output: Rome is warmer.",
+            [("| city | temp |\n|---|---|\n| Oslo | 3 |\n| Rome | 18 |", "Rome is warmer.")],
+        ),
+        (  # code keeps its indentation
+            "Example 1\nInput:\n    def double(x):\n        return x * 2\nOutput: It doubles x.",
+            [("def double(x):\n    return x * 2", "It doubles x.")],
+        ),
+        (  # the header and the first field on one line
+            "Example 1: Input: 12 km\nOutput: 7.5 miles",
+            [("12 km", "7.5 miles")],
+        ),
+        (  # headers with the input on their line, the task's own field names
+            "Example 1: Sentence: It rains.\nOutput: Il pleut.\n"
+            "Example 2: Sentence: It snows.\nOutput: Il neige.",
+            [("Sentence: It rains.", "Il pleut."), ("Sentence: It snows.", "Il neige.")],
+        ),
+        (  # a field before Input: in a headed example stays part of the input
+            "Example 1\nContext: a bakery\nInput: a complaint\nOutput: An apology.",
+            [("Context: a bakery\na complaint", "An apology.")],
+        ),
+        (  # without a header, lines before Output are the input; a preamble is not
+            "Sure! Here are some examples:\nSentence: It rains.\nOutput: Il pleut.",
+            [("Sentence: It rains.", "Il pleut.")],
+        ),
+        (  # a preamble before an Input line is not part of the input
+            "Here is one example for you:\nInput: 4\nOutput: 16",
+            [("4", "16")],
+        ),
+    ],
+)
+def test_everything_between_the_header_and_output_is_the_input(
+    reply: str, expected: list[tuple[str, str]]
+) -> None:
+    assert pairs(stage.parse_instances(reply, classification=False)) == expected
+
+
+def test_a_draft_keeps_the_input_of_a_paper_shaped_reply() -> None:
+    reply = "Example 1\nSentence: This house is bad.\nOutput: The house is poorly built."
+    classification = {"is_classification": False, "by": "user"}
+    [draft] = stage.instance_drafts("Improve the sentence.", classification, [], reply)
+    assert draft.content == {
+        "instruction": "Improve the sentence.",
+        "input": "Sentence: This house is bad.",
+        "output": "The house is poorly built.",
+    }
 
 
 def test_parse_instances_keeps_at_most_the_maximum() -> None:

@@ -153,6 +153,36 @@ def test_edit_then_accept_keeps_both_texts(store: Store, project_id: int) -> Non
     assert store.list_reviews(candidate_id)[0].edited_content == edited
 
 
+def add_empty(store: Store, project_id: int, **content: str) -> int:
+    content = {"instruction": "Name a colour.", "input": "", "output": ""} | content
+    return store.add_candidate(Candidate(project_id=project_id, content=content, method="x"))
+
+
+def test_an_empty_output_cannot_be_accepted_until_an_edit_fills_it(store, project_id) -> None:
+    candidate_id = add_empty(store, project_id)
+    with pytest.raises(StoreError, match=r"^The output is empty: fill it \(Edit\)"):
+        accept(store, candidate_id)
+    blank = {"instruction": "Name a colour.", "input": "", "output": "  \n"}
+    with pytest.raises(StoreError, match="output is empty"):
+        accept(store, candidate_id, edited=blank)
+    assert store.get_candidate(candidate_id).status == PENDING
+    curation.decide(store, seen(store, candidate_id), REJECTED, "ana")  # rejecting is fine
+    filled = {"instruction": "Name a colour.", "input": "", "output": "Teal"}
+    accept(store, candidate_id, edited=filled)
+    assert store.get_candidate(candidate_id).final_content == filled
+
+
+def test_an_empty_text_or_instruction_cannot_be_accepted(store, project_id) -> None:
+    text_id = store.add_candidate(
+        Candidate(project_id=project_id, content={"text": " ", "label": "world"}, method="x")
+    )
+    with pytest.raises(StoreError, match="^The text is empty"):
+        accept(store, text_id)
+    both = add_empty(store, project_id, instruction="")
+    with pytest.raises(StoreError, match="^The instruction and output are empty"):
+        accept(store, both)
+
+
 # -- undo -----------------------------------------------------------------------------------
 def test_undo_restores_pending_and_is_recorded(store: Store, project_id: int) -> None:
     ids = add(store, project_id, 2)
@@ -214,6 +244,16 @@ def test_bulk_accept_changes_the_filtered_selection_and_records_each(store, proj
     for candidate_id in chosen[2:]:
         [review] = store.list_reviews(candidate_id)
         assert (review.decision, review.annotator, review.version) == (ACCEPTED, "ana", 1)
+
+
+def test_bulk_accept_leaves_empty_candidates_pending_and_counts_them(store, project_id) -> None:
+    full = add(store, project_id, 2)
+    empty = [add_empty(store, project_id), add_empty(store, project_id, output=" ")]
+    result = bulk.bulk_decide(store, project_id, None, ACCEPTED, "ana", owner="s1", batch=1)
+    assert (result.changed, result.skipped, result.empty) == (2, 0, 2)
+    assert [store.get_candidate(i).status for i in full + empty] == [ACCEPTED] * 2 + [PENDING] * 2
+    result = bulk.bulk_decide(store, project_id, None, REJECTED, "ana", owner="s1")
+    assert (result.changed, result.empty) == (4, 0)  # rejecting them is fine
 
 
 def test_bulk_reject_with_a_status_filter_and_a_reason(store: Store, project_id: int) -> None:
