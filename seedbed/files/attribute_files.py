@@ -8,7 +8,6 @@ name typed by the user, both work.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import zipfile
@@ -16,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from seedbed.files.archives import DEFAULT_LIMITS, ZipLimits, read_zip
 from seedbed.files.importers import decode_lines
 from seedbed.models import AttributeDimension, AttributeValue
 
@@ -102,16 +102,16 @@ def dimensions_from_files(
     return result
 
 
-def files_from_zip(data: bytes) -> dict[str, bytes]:
-    """The files of a zip archive by path (folders, hidden files and macOS extras left out)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {
-            info.filename: archive.read(info)
-            for info in archive.infolist()
-            if not info.is_dir()
-            and "__MACOSX" not in info.filename
-            and not PurePosixPath(info.filename).name.startswith(".")
-        }
+def _value_file(info: zipfile.ZipInfo) -> bool:
+    return "__MACOSX" not in info.filename and not PurePosixPath(info.filename).name.startswith(".")
+
+
+def files_from_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """The files of a zip archive by path (folders, hidden files and macOS extras left out).
+
+    Raises ArchiveError when the zip is unreadable or inflates past `limits`.
+    """
+    return read_zip(data, _value_file, limits)
 
 
 def merge_dimensions(
