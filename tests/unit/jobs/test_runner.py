@@ -185,11 +185,10 @@ def test_an_unreadable_reply_is_a_failed_request_with_the_methods_reason(
 ) -> None:
     backend = FakeBackend(lambda m: "   " if m[-1].content.startswith("Ideas") else "x")
     job = run(store, project, backend, n=2)
-    # Nothing came of round 1, so the job stops instead of asking again and again.
-    assert (job.status, job.message) == (
-        JobStatus.DONE,
-        "0 of 2 candidates: the last round added none.",
-    )
+    # Nothing came of round 1, so the job stops instead of asking again and again;
+    # and as its only request failed, it failed.
+    assert job.status == JobStatus.FAILED
+    assert job.message.startswith("Every request failed (1), so nothing was generated")
     assert [r.error for r in job_requests.failed_requests(store, job.id)] == [
         "The reply held no idea."
     ]
