@@ -32,6 +32,7 @@ from seedbed.models import (
     SeedTask,
 )
 from seedbed.store import schema as t
+from seedbed.store.faults import watch_storage
 from seedbed.store.migrations import migrate
 
 DEFAULT_DB_PATH = Path("data") / "seedbed.db"
@@ -63,6 +64,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    watch_storage(engine)
     return engine
 
 

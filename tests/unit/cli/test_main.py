@@ -352,3 +352,13 @@ def test_retry_failed_on_a_done_job_changes_nothing(
         assert connection.execute(query).fetchone()[0] == 1  # why it failed is kept
     finally:
         connection.close()
+
+
+def test_unreachable_storage_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://seedbed@127.0.0.1:1/seedbed?connect_timeout=2")
+    assert cli.main(["jobs"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: Cannot reach the database postgresql://seedbed@")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
