@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.state import annotator, plain
-from seedbed.errors import RecipeError, SeedbedError
+from seedbed.errors import InputError, SeedbedError
 from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
 from seedbed.files.import_store import candidates_count, import_items, store_items
 from seedbed.files.importers import IMPORT_FORMATS, detect_format, parse_file
@@ -91,10 +91,14 @@ def _attribute_files(store: Store, project: Project) -> None:
         return
     files: dict[str, bytes] = {}
     for upload in uploads:
-        if upload.name.lower().endswith(".zip"):
-            files.update(files_from_zip(upload.getvalue()))
-        else:
+        if not upload.name.lower().endswith(".zip"):
             files[upload.name] = upload.getvalue()
+            continue
+        try:
+            files.update(files_from_zip(upload.getvalue()))
+        except InputError as error:
+            st.error(plain(f"{upload.name}: {error}"))
+            return
     found = dimensions_from_files(files, project.labels, dimension)
     show_problems(found.problems)
     rows = [
@@ -129,7 +133,7 @@ def import_project_panel(store: Store) -> None:
         return
     try:
         bundle = read_bundle(upload.getvalue())
-    except RecipeError as error:
+    except InputError as error:  # RecipeError, or a zip that inflates past a limit
         st.error(plain(str(error)))
         return
     show_problems(bundle.errors)

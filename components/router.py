@@ -17,7 +17,8 @@ import streamlit as st
 from components.auth import sign_in_page, signed_in
 from components.job_progress import resume_interrupted_jobs
 from components.sidebar import render_sidebar
-from components.state import get_store, preload_embedded_model
+from components.state import get_store, plain, preload_embedded_model
+from seedbed.errors import StorageError
 
 # A script run happens on one thread (the session's script runner), start to end.
 _run = threading.local()
@@ -61,6 +62,16 @@ def route() -> None:
     # Once per server process, on a background thread: the first page view starts it, and
     # the model is ready by the time anyone clicks Generate.
     preload_embedded_model()
+    try:
+        _route()
+    except StorageError as error:
+        # The store's engine has dropped its connections (seedbed/store/faults.py) and a
+        # store that could not open is not cached, so the next run tries afresh.
+        st.error(plain(str(error)), icon=":material/database:")
+        st.button("Try again", key="storage_retry", type="primary")
+
+
+def _route() -> None:
     gate = signed_in()
     if gate.closed:
         page = st.navigation(_sign_in_pages(), position="hidden")

@@ -1,11 +1,19 @@
 """Keyboard shortcuts that press the page's own buttons (a, r, e, s, u on the review page).
 
 A tiny Streamlit component (custom components v2: script only, no iframe, nothing
-drawn) listens to key presses on the app's document and clicks the button whose
+drawn) listens to key presses on the app's window and clicks the button whose
 container carries the class `.st-key-<widget key>`, so a shortcut does exactly what
-a click does. Keys typed in a text field, a select or an editable element are
-left alone, as are presses with Ctrl, Alt or Meta. The bindings are our own
-constants: no candidate text ever reaches this script.
+a click does.
+
+Streamlit has keys of its own (`r` reruns the app, `c` clears the cache), read from
+the document after ours. A press that clicks one of our buttons is therefore caught
+on the way down (the capture phase, on the window) and goes no further: `r` on the
+Review page rejects, and only rejects. A rerun racing the click could otherwise send
+the pressed button again and decide a second candidate.
+
+Keys typed in a text field, a select or an editable element are left alone, as are
+presses with Ctrl, Alt or Meta. The bindings are our own constants: no candidate
+text ever reaches this script.
 
 (`st.components.v1.html` would need an iframe reaching into its parent, and it is
 deprecated in Streamlit 1.67.)
@@ -21,7 +29,7 @@ export default function (component) {
   // Streamlit calls this again whenever the bindings change, without a cleanup
   // first: keep exactly one listener by replacing the previous one.
   if (window.__seedbedShortcuts) {
-    document.removeEventListener("keydown", window.__seedbedShortcuts);
+    window.removeEventListener("keydown", window.__seedbedShortcuts, true);
   }
   const typing = (node) =>
     node instanceof HTMLElement &&
@@ -35,9 +43,10 @@ export default function (component) {
     const button = document.querySelector(`.st-key-${widget} button`);
     if (!button || button.disabled) return;
     event.preventDefault();
+    event.stopImmediatePropagation();  // Streamlit's own `r` and `c` never see it
     button.click();
   };
-  document.addEventListener("keydown", onKey);
+  window.addEventListener("keydown", onKey, true);
   window.__seedbedShortcuts = onKey;
   // The field may be drawn a moment after this script runs: look for it for a second.
   let tries = 0;
@@ -51,7 +60,7 @@ export default function (component) {
   };
   if (focus) focusField();
   return () => {
-    document.removeEventListener("keydown", onKey);
+    window.removeEventListener("keydown", onKey, true);
     if (window.__seedbedShortcuts === onKey) window.__seedbedShortcuts = null;
   };
 }
@@ -61,7 +70,8 @@ _shortcuts = components_v2.component("seedbed_keyboard_shortcuts", js=_SCRIPT)
 
 
 def keyboard_shortcuts(bindings: dict[str, str], focus: str | None = None, key: str = "") -> None:
-    """Make each key in `bindings` click the button with that widget key.
+    """Make each key in `bindings` click the button with that widget key (and nothing else:
+    a bound key is kept from Streamlit's own shortcuts while the buttons are shown).
 
     `focus` names a widget (a text area) to put the cursor in once it is drawn.
     """

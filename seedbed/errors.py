@@ -27,6 +27,10 @@ class StoreError(SeedbedError):
     """A write the store refused: a duplicate name, a missing row, a stale decision."""
 
 
+class StorageError(StoreError):
+    """The database cannot be reached or written (read-only, full, gone, server down)."""
+
+
 class ReviewConflict(StoreError):
     """A decision on a candidate that changed after the annotator opened it."""
 

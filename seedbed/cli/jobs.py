@@ -176,7 +176,8 @@ def _report(store: Store, job: Job) -> int:
     if len(failures) > _SHOWN_FAILURES:
         print(f"  ... and {len(failures) - _SHOWN_FAILURES} more failed", file=sys.stderr)
     if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-        print(f"  resume with: python -m seedbed resume --job {job.id}", file=sys.stderr)
+        retry = " --retry-failed" if failures else ""
+        print(f"  resume with: python -m seedbed resume --job {job.id}{retry}", file=sys.stderr)
         return 1
     return 0
 

@@ -8,7 +8,6 @@ name typed by the user, both work.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import zipfile
@@ -16,10 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from seedbed.files.importers import decode_lines
+from seedbed.files.archives import DEFAULT_LIMITS, ZipLimits, read_zip
+from seedbed.files.lines import LineError, control_character, decode_lines
 from seedbed.models import AttributeDimension, AttributeValue
 
 VALUE_SUFFIXES = {".txt", ".jsonl"}
+# An attribute value is a phrase that goes into a prompt ("a formal tone", "cricket").
+MAX_VALUE_CHARS = 1000
 
 
 def name_key(name: str) -> str:
@@ -27,13 +29,12 @@ def name_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.casefold()).strip("_")
 
 
-def read_values(data: bytes) -> tuple[list[str], list[str]]:
+def read_values(data: bytes) -> tuple[list[str], list[LineError]]:
     """The distinct values of a file (one a line, blank lines skipped) and its problems."""
     values: list[str] = []
-    problems: list[str] = []
-    for number, line in decode_lines(data):
-        if line is None:
-            problems.append(f"line {number}: not valid UTF-8")
+    lines, problems = decode_lines(data)
+    for number, line in lines:
+        if line is None:  # its problem is in `problems` already
             continue
         value = line.strip()
         if value.startswith('"'):  # a JSON string per line is read as its text
@@ -43,7 +44,11 @@ def read_values(data: bytes) -> tuple[list[str], list[str]]:
                 decoded = None
             if isinstance(decoded, str):
                 value = decoded.strip()
-        if value and value not in values:
+        if problem := control_character([value]):
+            problems.append(LineError(number, problem))
+        elif len(value) > MAX_VALUE_CHARS:
+            problems.append(LineError(number, f"longer than {MAX_VALUE_CHARS:,} characters"))
+        elif value and value not in values:
             values.append(value)
     return values, problems
 
@@ -89,7 +94,7 @@ def dimensions_from_files(
             result.problems.append(f"{path}: skipped ({target})")
             continue
         values, problems = read_values(data)
-        result.problems += [f"{path} {problem}" for problem in problems]
+        result.problems += [f"{path}{' ' if p.line else ': '}{p}" for p in problems]
         if not values:
             result.problems.append(f"{path}: skipped (no values)")
             continue
@@ -102,16 +107,16 @@ def dimensions_from_files(
     return result
 
 
-def files_from_zip(data: bytes) -> dict[str, bytes]:
-    """The files of a zip archive by path (folders, hidden files and macOS extras left out)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {
-            info.filename: archive.read(info)
-            for info in archive.infolist()
-            if not info.is_dir()
-            and "__MACOSX" not in info.filename
-            and not PurePosixPath(info.filename).name.startswith(".")
-        }
+def _value_file(info: zipfile.ZipInfo) -> bool:
+    return "__MACOSX" not in info.filename and not PurePosixPath(info.filename).name.startswith(".")
+
+
+def files_from_zip(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """The files of a zip archive by path (folders, hidden files and macOS extras left out).
+
+    Raises ArchiveError when the zip is unreadable or inflates past `limits`.
+    """
+    return read_zip(data, _value_file, limits)
 
 
 def merge_dimensions(

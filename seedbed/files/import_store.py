@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from seedbed.files.formats import RawRecord
 from seedbed.files.importers import Example, ParsedFile
-from seedbed.files.seeds import LineError
+from seedbed.files.lines import LineError
 from seedbed.models import Candidate, CandidateStatus, Project, ProjectKind, Review, utcnow
 from seedbed.store import schema as t
 from seedbed.store.core import Store, _candidate_row

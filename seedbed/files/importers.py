@@ -25,7 +25,8 @@ from seedbed.files.formats import (
     RawRecord,
     ShareGPTRecord,
 )
-from seedbed.files.seeds import TOO_DEEP, LineError, SeedTaskRecord, _reason
+from seedbed.files.lines import LineError, control_character, decode_lines, strings_in
+from seedbed.files.seeds import TOO_DEEP, SeedTaskRecord, _reason
 from seedbed.models import SeedTask
 
 IMPORT_FORMATS = {
@@ -59,24 +60,13 @@ class ParsedFile:
     errors: list[LineError] = field(default_factory=list)
 
 
-def decode_lines(data: bytes) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) for each line; text is None for a line that is not UTF-8.
-
-    Lines end at "\\n" only: a JSON string may hold U+2028 or a form feed as is.
-    """
-    for number, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
-        try:
-            yield number, raw.decode("utf-8").removesuffix("\r")
-        except UnicodeDecodeError:
-            yield number, None
+Lines = list[tuple[int, str | None]]  # (number, text); None: a line that could not be read
 
 
-def _json_lines(data: bytes, errors: list[LineError]) -> Iterator[tuple[int, dict]]:
-    """Each non-blank line's JSON object; bad lines go to `errors`."""
-    for number, line in decode_lines(data):
-        if line is None:
-            errors.append(LineError(number, "not valid UTF-8"))
-        elif line.strip():
+def _json_lines(lines: Lines, errors: list[LineError]) -> Iterator[tuple[int, dict]]:
+    """Each non-blank line's JSON object; bad lines go to `errors` (unreadable ones are there)."""
+    for number, line in lines:
+        if line is not None and line.strip():
             yield from _one_object(number, line, errors)
 
 
@@ -89,19 +79,28 @@ def _one_object(number: int, line: str, errors: list[LineError]) -> Iterator[tup
     except RecursionError:
         errors.append(LineError(number, TOO_DEEP))
         return
-    if isinstance(value, dict):
-        yield number, value
-    else:
+    yield from _checked_object(number, value, errors)
+
+
+def _checked_object(number: int, value: object, errors: list[LineError]):
+    """`value` when it is an object whose strings are all text; else its problem in `errors`."""
+    if not isinstance(value, dict):
         errors.append(LineError(number, f"expected a JSON object, found {type(value).__name__}"))
+    elif problem := control_character(strings_in(value)):
+        errors.append(LineError(number, f"a value {problem}"))
+    else:
+        yield number, value
 
 
-def _json_array(data: bytes, errors: list[LineError]) -> Iterator[tuple[int, dict]]:
-    """The objects of a JSON array, each with the line it starts on."""
-    try:
-        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as error:
-        errors.append(LineError(data.count(b"\n", 0, error.start) + 1, "not valid UTF-8"))
+def _json_array(lines: Lines, errors: list[LineError]) -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON array, each with the line it starts on.
+
+    An unreadable line (already in `errors`) leaves the array unread: its objects
+    cannot be told apart without it.
+    """
+    if any(line is None for _, line in lines):
         return
+    text = "\n".join(line or "" for _, line in lines)
     decoder = json.JSONDecoder()
     position = text.index("[") + 1
     while True:
@@ -119,17 +118,19 @@ def _json_array(data: bytes, errors: list[LineError]) -> Iterator[tuple[int, dic
         except RecursionError:
             errors.append(LineError(line, f"{TOO_DEEP}; the rest of the file was not read"))
             return
-        if isinstance(value, dict):
-            yield line, value
-        else:
-            errors.append(LineError(line, f"expected a JSON object, found {type(value).__name__}"))
+        yield from _checked_object(line, value, errors)
 
 
-def _objects(data: bytes, errors: list[LineError]) -> Iterator[tuple[int, dict]]:
+def _is_array(lines: Lines) -> bool:
+    first = next((line for _, line in lines if line is not None and line.strip()), "")
+    return first.lstrip().startswith("[")
+
+
+def _objects(lines: Lines, errors: list[LineError]) -> Iterator[tuple[int, dict]]:
     """JSONL, or a JSON array when the file starts with '['."""
-    if data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
-        return _json_array(data, errors)
-    return _json_lines(data, errors)
+    if _is_array(lines):
+        return _json_array(lines, errors)
+    return _json_lines(lines, errors)
 
 
 def _validated(model: type[BaseModel], objects, errors: list[LineError]):
@@ -189,9 +190,9 @@ _CONVERTERS: dict[str, tuple[type[BaseModel], Callable[[int, Any], Example]]] = 
 }
 
 
-def _examples(fmt: str, data: bytes, errors: list[LineError]) -> Iterator[Example]:
+def _examples(fmt: str, lines: Lines, errors: list[LineError]) -> Iterator[Example]:
     model, convert = _CONVERTERS[fmt]
-    for number, record in _validated(model, _objects(data, errors), errors):
+    for number, record in _validated(model, _objects(lines, errors), errors):
         try:
             yield convert(number, record)
         except ValueError as error:
@@ -206,9 +207,8 @@ def _text_example(number: int, text: str, label: str, attributes: dict[str, str]
     return Example(number, {"text": text, "label": label.strip()}, attributes)
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, int, list[str], bool]]:
-    """(first line, last line, cells, has a non-UTF-8 line) for each non-blank CSV record."""
-    lines = list(decode_lines(data))
+def _csv_rows(lines: Lines) -> Iterator[tuple[int, int, list[str], bool]]:
+    """(first line, last line, cells, has an unreadable line) for each non-blank CSV record."""
     bad = {number for number, line in lines if line is None}
     # A bad line becomes U+FFFD so that it stays a record of its own and can be reported.
     reader = csv.reader([("\ufffd" if line is None else line) + "\n" for _, line in lines])
@@ -228,8 +228,10 @@ def _csv_shape(header: list[str]) -> list[str] | None:
     return None
 
 
-def _csv_examples(data: bytes, errors: list[LineError]) -> Iterator[Example]:
-    rows = _csv_rows(data)
+def _csv_examples(lines: Lines, errors: list[LineError]) -> Iterator[Example]:
+    if not lines:  # nothing could be read; `errors` says why
+        return
+    rows = _csv_rows(lines)
     number, _, header, _ = next(rows, (1, 1, [], False))
     shape = _csv_shape(header)
     if shape is None:
@@ -239,8 +241,10 @@ def _csv_examples(data: bytes, errors: list[LineError]) -> Iterator[Example]:
         return
     keys = [cell.strip().lower() for cell in header]
     for number, _, cells, bad in rows:
-        if bad:
-            errors.append(LineError(number, "not valid UTF-8"))
+        if bad:  # its problem is in `errors` already
+            continue
+        if problem := control_character(cells):
+            errors.append(LineError(number, f"a cell {problem}"))
             continue
         if len(cells) > len(keys):
             errors.append(LineError(number, "more cells than header columns"))
@@ -263,8 +267,9 @@ def _csv_examples(data: bytes, errors: list[LineError]) -> Iterator[Example]:
 def parse_file(data: bytes, fmt: str) -> ParsedFile:
     """The valid records of a file in format `fmt` and one error per bad line."""
     parsed = ParsedFile(fmt)
+    lines, parsed.errors = decode_lines(data)
     if fmt == "seed_tasks":
-        records = _validated(SeedTaskRecord, _objects(data, parsed.errors), parsed.errors)
+        records = _validated(SeedTaskRecord, _objects(lines, parsed.errors), parsed.errors)
         for number, record in records:
             try:
                 parsed.records.append(SeedTask(**record.model_dump(exclude={"id"})))
@@ -272,12 +277,12 @@ def parse_file(data: bytes, fmt: str) -> ParsedFile:
                 parsed.errors.append(LineError(number, _reason(error)))
     elif fmt == "raw":
         parsed.records = [
-            r for _, r in _validated(RawRecord, _json_lines(data, parsed.errors), parsed.errors)
+            r for _, r in _validated(RawRecord, _json_lines(lines, parsed.errors), parsed.errors)
         ]
     elif fmt == "csv":
-        parsed.records = list(_csv_examples(data, parsed.errors))
+        parsed.records = list(_csv_examples(lines, parsed.errors))
     elif fmt in _CONVERTERS:
-        parsed.records = list(_examples(fmt, data, parsed.errors))
+        parsed.records = list(_examples(fmt, lines, parsed.errors))
     else:
         raise ValueError(f"Unknown import format '{fmt}'.")
     parsed.errors.sort(key=lambda error: error.line)
@@ -289,11 +294,8 @@ def detect_format(filename: str, data: bytes) -> str:
     suffix = PurePath(filename).suffix.lower()
     if suffix in {".csv", ".tsv"}:
         return "csv"
-    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if head.startswith(b"["):
-        first = next(_json_array(data, []), None)
-    else:
-        first = next(_json_lines(data, []), None)
+    lines, _ = decode_lines(data)
+    first = next(_objects(lines, []), None)
     keys = set(first[1]) if first else set()
     for fmt, needed in (
         ("raw", {"content", "method", "status"}),

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from seedbed.checks import BLOCKLIST, MAX_WORDS, MIN_WORDS, NOVELTY_THRESHOLD, REFUSAL_PATTERNS
 from seedbed.errors import RecipeError
+from seedbed.files.archives import DEFAULT_LIMITS, ZipLimits, read_zip
 from seedbed.files.formats import RawRecord
 from seedbed.files.import_store import ImportItem, import_items, insert_items
 from seedbed.files.importers import ParsedFile, parse_file
@@ -136,22 +137,27 @@ class Bundle:
     errors: list[str] = field(default_factory=list)
 
 
-def read_bundle(data: bytes) -> Bundle:
-    """A recipe.json, or an export zip holding recipe.json and raw JSONL files."""
+def _bundle_file(info: zipfile.ZipInfo) -> bool:
+    name = info.filename.rsplit("/", 1)[-1]
+    return name == RECIPE_FILE or (name.startswith("raw") and name.endswith(".jsonl"))
+
+
+def read_bundle(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> Bundle:
+    """A recipe.json, or an export zip holding recipe.json and raw JSONL files.
+
+    Raises RecipeError when there is no recipe, ArchiveError when the zip inflates past `limits`.
+    """
     if not zipfile.is_zipfile(io.BytesIO(data)):
         return Bundle(read_recipe(data))
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = archive.namelist()
-        recipe_name = next((n for n in names if n.rsplit("/", 1)[-1] == RECIPE_FILE), None)
-        if recipe_name is None:
-            raise RecipeError(f"The zip holds no {RECIPE_FILE}.")
-        bundle = Bundle(read_recipe(archive.read(recipe_name)))
-        for name in sorted(
-            n for n in names if n.rsplit("/", 1)[-1].startswith("raw") and n.endswith(".jsonl")
-        ):
-            parsed = parse_file(archive.read(name), "raw")
-            bundle.raw += parsed.records
-            bundle.errors += [f"{name} {error}" for error in parsed.errors]
+    files = read_zip(data, _bundle_file, limits)
+    recipe_name = next((n for n in files if n.rsplit("/", 1)[-1] == RECIPE_FILE), None)
+    if recipe_name is None:
+        raise RecipeError(f"The zip holds no {RECIPE_FILE}.")
+    bundle = Bundle(read_recipe(files.pop(recipe_name)))
+    for name in sorted(n for n in files if n.endswith(".jsonl")):
+        parsed = parse_file(files[name], "raw")
+        bundle.raw += parsed.records
+        bundle.errors += [f"{name} {error}" for error in parsed.errors]
     return bundle
 
 

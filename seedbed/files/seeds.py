@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from seedbed.files.lines import LineError, control_character, strings_in
 from seedbed.models import Instance, SeedTask, Strict
 
 
@@ -25,15 +25,6 @@ class SeedTaskRecord(Strict):
 
 # json.loads recurses once per nesting level: a line of 100,000 "[" ends in RecursionError.
 TOO_DEEP = "JSON nested too deeply to read"
-
-
-@dataclass
-class LineError:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
 
 
 def _reason(error: ValidationError) -> str:
@@ -63,6 +54,9 @@ def parse_seed_tasks_jsonl(text: str) -> tuple[list[SeedTask], list[LineError]]:
             data = json.loads(line)
             if not isinstance(data, dict):
                 errors.append(LineError(number, "expected a JSON object with an instruction"))
+                continue
+            if problem := control_character(strings_in(data)):
+                errors.append(LineError(number, f"a value {problem}"))
                 continue
             record = SeedTaskRecord.model_validate(data)
             tasks.append(SeedTask(**record.model_dump(exclude={"id"})))

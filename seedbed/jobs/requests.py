@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
-from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord, RequestStatus
+from seedbed.errors import JobError
+from seedbed.jobs.state import (
+    Job,
+    JobProgress,
+    JobStatus,
+    RequestRecord,
+    RequestStatus,
+    get_job,
+)
 from seedbed.methods.base import Request
 from seedbed.models import Candidate, Usage
 from seedbed.store import schema as t
@@ -217,7 +225,18 @@ def _record(row: Row) -> RequestRecord:
 
 
 def retry_failed(store: Store, job_id: int) -> int:
-    """Make the job's failed requests pending again; returns how many."""
+    """Make the job's failed requests pending again; returns how many.
+
+    Raises JobError, having changed nothing, when the job is unknown, done (a done
+    job does not run again, and its failures are its record), or being run now.
+    """
+    job = get_job(store, job_id)
+    if job is None:
+        raise JobError(f"There is no job {job_id}.")
+    if job.status == JobStatus.DONE:
+        raise JobError(f"Job {job_id} is already done; its failed requests were left as they are.")
+    if job.status == JobStatus.RUNNING and not job.is_interrupted():
+        raise JobError(f"Job {job_id} is running; cancel it before retrying its failures.")
     c = t.job_requests.c
     with store.engine.begin() as conn:
         return conn.execute(

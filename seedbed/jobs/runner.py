@@ -20,7 +20,7 @@ from seedbed.jobs import state as jobs
 from seedbed.jobs.context import method_context, method_named, round_rng
 from seedbed.jobs.engine import JobEngine, ProgressCallback
 from seedbed.jobs.senders import BackendFactory
-from seedbed.jobs.state import LIVE, Job, JobSettings, JobStatus
+from seedbed.jobs.state import LIVE, Job, JobProgress, JobSettings, JobStatus
 from seedbed.llm import make_backend
 from seedbed.llm.base import run_sync
 from seedbed.methods import METHODS
@@ -139,7 +139,7 @@ def run_claimed(
         )
         end = run_sync(engine.run())
         if end is not None:  # None: another process took the job over
-            engine.finish(*end)
+            engine.finish(*_judged(end, engine.progress))
     except BaseException as error:
         status, message = _why(error)
         jobs.finish_job(store, job_id, owner, status, claimed.elapsed_seconds, message)
@@ -148,6 +148,20 @@ def run_claimed(
         with _lock:
             _live.discard(job_id)
     return jobs.get_job(store, job_id) or claimed
+
+
+def _judged(
+    end: tuple[JobStatus, str | None], progress: JobProgress
+) -> tuple[JobStatus, str | None]:
+    """A job that ran out of things to ask is done, unless every request it sent failed."""
+    status, message = end
+    if status == JobStatus.DONE and progress.failed and not progress.done:
+        rounds = f" {message}" if message else ""  # which rounds yielded nothing
+        return JobStatus.FAILED, (
+            f"Every request failed ({progress.failed}), so nothing was generated.{rounds} Fix "
+            "the cause, then resume with --retry-failed (or 'Resume and retry failed requests')."
+        )
+    return end
 
 
 def _why(error: BaseException) -> tuple[JobStatus, str]:

@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, cast, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import create_engine, delete, event, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import (
@@ -30,6 +32,7 @@ from seedbed.models import (
     SeedTask,
 )
 from seedbed.store import schema as t
+from seedbed.store.faults import watch_storage
 from seedbed.store.migrations import migrate
 
 DEFAULT_DB_PATH = Path("data") / "seedbed.db"
@@ -61,6 +64,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    watch_storage(engine)
     return engine
 
 
@@ -336,11 +340,10 @@ def _candidates_query(project_id: int, where: CandidateFilter | None) -> Select:
     if where.job_ids:
         query = query.where(c.job_id.in_(where.job_ids))
     if where.text:
-        needle = where.text.lower()
         query = query.where(
             or_(
-                func.lower(cast(c.content, Text)).contains(needle, autoescape=True),
-                func.lower(cast(c.edited_content, Text)).contains(needle, autoescape=True),
+                _any_value_holds(c.content, where.text),
+                _any_value_holds(c.edited_content, where.text),
             )
         )
     if where.created_after:
@@ -348,6 +351,35 @@ def _candidates_query(project_id: int, where: CandidateFilter | None) -> Select:
     if where.created_before:
         query = query.where(c.created_at < where.created_before)
     return query
+
+
+class json_object_values(FunctionElement):
+    """The values of a JSON object column as rows of text (keys left out).
+
+    SQLite's json_each and PostgreSQL's json_each_text both unquote string values, so
+    a search matches what the user reads, not the JSON text: "output" is a field
+    name in every candidate, and a quote is stored as \\".
+    """
+
+    name = "json_object_values"
+    inherit_cache = True
+
+
+@compiles(json_object_values)
+def _json_each(element: json_object_values, compiler: Any, **kw: Any) -> str:
+    return f"json_each({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_object_values, "postgresql")
+def _json_each_text(element: json_object_values, compiler: Any, **kw: Any) -> str:
+    return f"json_each_text({compiler.process(element.clauses, **kw)})"
+
+
+def _any_value_holds(column: Any, text: str) -> Any:
+    """True where one value of the JSON object in `column` holds `text`, ignoring case."""
+    values = json_object_values(column).table_valued("value").alias("v")
+    found = func.lower(values.c.value).contains(text.lower(), autoescape=True)
+    return exists(select(1).select_from(values).where(found))
 
 
 def _project(row: Row) -> Project:

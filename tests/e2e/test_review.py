@@ -132,6 +132,27 @@ def test_reviewing_with_the_keyboard_lands_in_the_store(page, server: Server) ->
     assert server.store.get_candidate(ids[3]).status == CandidateStatus.PENDING
 
 
+def test_one_key_press_makes_exactly_one_decision(page, server: Server) -> None:
+    """`r` is Streamlit's rerun key too: pressed on Review it must reject once, nothing more."""
+    ids = add_reports(server, news_project(server), REPORTS)
+    open_review(page, server, annotator="kim")
+    shows(page, REPORTS[0])
+    # A listener on the document, where Streamlit's own keys are read, after ours.
+    page.evaluate(
+        "window.__keysAfterOurs = [];"
+        "document.addEventListener('keydown', (e) => window.__keysAfterOurs.push(e.key));"
+    )
+    press(page, "r")
+    shows(page, REPORTS[1])
+    page.wait_for_timeout(1500)  # room for a second run, had the key started one
+    settle(page)
+    statuses = [server.store.get_candidate(i).status for i in ids]
+    assert statuses == [CandidateStatus.REJECTED] + [CandidateStatus.PENDING] * 3
+    assert [len(server.store.list_reviews(i)) for i in ids] == [1, 0, 0, 0]
+    assert page.evaluate("window.__keysAfterOurs") == []  # Streamlit never saw the `r`
+    shows(page, REPORTS[1])
+
+
 def test_two_annotators_at_once_get_different_candidates(browser, page, server: Server) -> None:
     ids = add_reports(server, news_project(server), REPORTS[:2])
     open_review(page, server, annotator="kim")

@@ -308,3 +308,57 @@ def test_a_killed_generation_resumes_without_losing_or_repeating_anything(
         assert candidate.content["text"].strip()
         assert candidate.content["label"] == candidate.label in project.labels
         assert candidate.prompt and candidate.model == "m"
+
+
+def generate_news(db: Path, server: FakeOpenAIServer, n: int) -> int:
+    return cli.main(
+        [
+            "--db", str(db), "generate", "--project", NEWS, "--method", "attrprompt",
+            "-n", str(n), "--backend", "openai", "--base-url", server.base_url, "--model", "m",
+        ]
+    )  # fmt: skip
+
+
+def test_a_job_whose_every_request_failed_ends_failed(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAIServer(status_for=lambda messages: 400) as server:
+        code = generate_news(db, server, 2)
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "job 1 failed: 0/2 candidates" in captured.out
+    assert "Every request failed (4), so nothing was generated" in captured.err
+    assert "resume with: python -m seedbed resume --job 1 --retry-failed" in captured.err
+
+
+def test_retry_failed_on_a_done_job_changes_nothing(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAIServer(statuses=[400]) as server:  # the first request fails, the rest answer
+        assert generate_news(db, server, 2) == 0
+    before = request_rows(db)
+    assert "failed" in {status for _, status, _ in before}
+    capsys.readouterr()
+
+    code = cli.main(["--db", str(db), "resume", "--job", "1", "--retry-failed"])
+    assert code == 1
+    assert "Job 1 is already done; its failed requests were left as they are" in (
+        capsys.readouterr().err
+    )
+    assert request_rows(db) == before
+    connection = sqlite3.connect(db, timeout=5)
+    try:
+        query = "SELECT count(*) FROM job_requests WHERE error IS NOT NULL"
+        assert connection.execute(query).fetchone()[0] == 1  # why it failed is kept
+    finally:
+        connection.close()
+
+
+def test_unreachable_storage_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://seedbed@127.0.0.1:1/seedbed?connect_timeout=2")
+    assert cli.main(["jobs"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: Cannot reach the database postgresql://seedbed@")
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err

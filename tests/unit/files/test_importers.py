@@ -38,6 +38,9 @@ def store(every_store: Store) -> Store:
     return every_store
 
 
+LATIN_1 = "not UTF-8 (it looks like Latin-1 / Windows-1252); save the file as UTF-8"
+
+
 def jsonl(*records: object) -> bytes:
     return "".join(
         (r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records
@@ -91,7 +94,7 @@ def test_malformed_alpaca_lines_are_reported_and_the_rest_imports() -> None:
         "line 5: instruction: Field required; instrution: Extra inputs are not permitted",
         "line 6: the instruction is empty",
         "line 7: the output is empty",
-        "line 9: not valid UTF-8",
+        f"line 9: {LATIN_1}",
     ]
 
 
@@ -190,7 +193,7 @@ def test_csv_header_and_encoding_problems() -> None:
     parsed = parse_file(data, "csv")
     assert [e.content for e in parsed.records] == [{"text": "Good story.", "label": "sports"}]
     assert [str(e) for e in parsed.errors] == [
-        "line 3: not valid UTF-8",
+        f"line 3: {LATIN_1}",
         "line 4: the text is empty",
     ]
 
@@ -377,7 +380,7 @@ def test_loose_files_with_a_dimension_name() -> None:
     assert "need a dimension name" in unnamed.problems[0]
     bad = dimensions_from_files({"tone.txt": b"calm\n\xff\xfe\nangry\n"}, [])
     assert [v.value for v in bad.dimensions[0].values] == ["calm", "angry"]
-    assert bad.problems == ["tone.txt line 2: not valid UTF-8"]
+    assert bad.problems == [f"tone.txt line 2: {LATIN_1}"]
 
 
 def test_merging_adds_new_values_only() -> None:

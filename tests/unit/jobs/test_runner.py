@@ -185,11 +185,12 @@ def test_an_unreadable_reply_is_a_failed_request_with_the_methods_reason(
 ) -> None:
     backend = FakeBackend(lambda m: "   " if m[-1].content.startswith("Ideas") else "x")
     job = run(store, project, backend, n=2)
-    # Nothing came of two rounds in a row, so the job stops instead of asking again and again.
-    assert (job.status, job.message) == (
-        JobStatus.DONE,
-        "0 of 2 candidates: stopped after 2 rounds in a row yielded nothing. "
-        "No candidate came from rounds 1 and 2.",
+    # Nothing came of two rounds in a row, so the job stops instead of asking again and
+    # again; and as every request failed, it failed.
+    assert job.status == JobStatus.FAILED
+    assert job.message.startswith(
+        "Every request failed (2), so nothing was generated. 0 of 2 candidates: stopped after "
+        "2 rounds in a row yielded nothing. No candidate came from rounds 1 and 2. Fix the cause"
     )
     assert [r.error for r in job_requests.failed_requests(store, job.id)] == [
         "The reply held no idea."
