@@ -1,12 +1,22 @@
 """Generate: pick a method and its options, see the exact prompt, preview a few, run a job."""
 
+import json
+
 import streamlit as st
 
 from components.cards import candidate_card
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
 from components.router import require_router
-from components.state import api_key, backend_config, get_backend, get_store, plain, require_project
+from components.state import (
+    api_key,
+    backend_config,
+    get_backend,
+    get_store,
+    plain,
+    require_project,
+    set_extra_params,
+)
 from seedbed.errors import BackendError, JobError, SeedbedError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import runner, worker
@@ -44,6 +54,9 @@ if params := sampling_widgets(method, key="generate"):
 config = backend_config()
 extra_problem = None
 if config.kind == "openai":
+    # The widget's own value goes with a page switch; the kept parameters fill it again.
+    if "generate_extra_params" not in st.session_state and config.extra_body:
+        st.session_state["generate_extra_params"] = json.dumps(config.extra_body)
     extra_text = st.text_input(
         "Extra request parameters (JSON)",
         key="generate_extra_params",
@@ -52,7 +65,7 @@ if config.kind == "openai":
         "extra_body), e.g. vLLM's or llama.cpp's top_k, min_p, repetition_penalty.",
     )
     try:
-        config = config.model_copy(update={"extra_body": parse_extra_params(extra_text)})
+        config = set_extra_params(store, parse_extra_params(extra_text))
     except SeedbedError as error:
         extra_problem = str(error)
         st.error(plain(f"{extra_problem} Nothing runs until it is fixed."))
