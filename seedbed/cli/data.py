@@ -152,8 +152,8 @@ def run_import(store: Store, args: argparse.Namespace, lookup: ProjectLookup) ->
     if fmt == "seed_tasks" or args.seeds:
         tasks, errors = seed_tasks_from(parsed)
         _report(errors)
-        store.add_seed_tasks(project.id, tasks)
-        print(f"imported {len(tasks)} seed tasks")
+        added = store.add_seed_tasks(project.id, tasks)
+        print(f"{len(tasks) - added} seed tasks already here, {added} added")
         return 0
     status = CandidateStatus(args.status)
     items, errors = import_items(parsed, project, status, args.annotator, source=path.name)
