@@ -63,7 +63,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     into.add_argument("--format", choices=kinds, default="auto")
     into.add_argument("--status", choices=["pending", "accepted"], default="pending")
     into.add_argument("--annotator", default="import", help="who accepted imported candidates")
-    into.add_argument("--dimension", default="", help="dimension name for loose value files")
+    into.add_argument(
+        "--dimension", default="", help="dimension of loose per-label files (default: subtopics)"
+    )
     into.add_argument("--name", default="", help="name of the project a recipe creates")
     into.add_argument(
         "--seeds", action="store_true", help="import instruction data as seed tasks instead"
