@@ -5,6 +5,7 @@ import json
 import streamlit as st
 
 from components.cards import candidate_card
+from components.estimate import job_estimate
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
 from components.router import require_router
@@ -197,10 +198,11 @@ if config.kind == "openai":
         "results within 24 hours. Servers without one get the requests directly.",
     )
     budget["batch_from"] = int(batch_from) or None
+job_settings = settings.model_copy(
+    update={"n": int(batch_n), "concurrency": int(concurrency), "preview": False, **budget}
+)
+job_estimate(store, project, job_settings)
 if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
-    job_settings = settings.model_copy(
-        update={"n": int(batch_n), "concurrency": int(concurrency), "preview": False, **budget}
-    )
     try:
         if on_workers:
             worker.queue_job(store, project, job_settings)
