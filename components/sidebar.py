@@ -130,12 +130,31 @@ def _backend_status(kind: str) -> None:
             "Good for trying the workflow, too small for real training data."
         )
         return
+    base_url = st.session_state["backend_base_url"]
     if st.button("Test connection", key="backend_test"):
         try:
-            models = get_backend().list_models()
-            st.success(f"Connected: {len(models)} models available.")
+            st.session_state["backend_models"] = (base_url, get_backend().list_models())
         except BackendError as error:
+            st.session_state.pop("backend_models", None)
             st.error(plain(str(error)))
+    tested_url, models = st.session_state.get("backend_models", ("", []))
+    if tested_url != base_url:  # the list belongs to the server it came from
+        return
+    st.success(f"Connected: {len(models)} model{'' if len(models) == 1 else 's'} available.")
+    if models:
+        current = st.session_state["backend_model"]
+
+        def use_choice() -> None:
+            st.session_state["backend_model"] = st.session_state["sidebar_model_choice"]
+
+        st.selectbox(
+            "Models on this server",
+            models,
+            index=models.index(current) if current in models else None,
+            placeholder="Pick one to use it",
+            key="sidebar_model_choice",
+            on_change=use_choice,
+        )
 
 
 def render_sidebar(store: Store, user: User | None = None) -> None:

@@ -87,6 +87,16 @@ def get_backend() -> ChatBackend:
     return make_backend(backend_config(), api_key())
 
 
+def keep_across_pages(key: str, default: Any) -> None:
+    """Call before drawing widget `key`: it shows the value it had when the user left the
+    page (Streamlit drops a widget's value on runs where its page is not shown)."""
+    kept = f"kept_{key}"
+    if key in st.session_state:
+        st.session_state[kept] = st.session_state[key]
+    else:
+        st.session_state[key] = st.session_state.get(kept, default)
+
+
 def is_admin() -> bool:
     """True unless sign-in is on and the user is an annotator (who only reviews)."""
     user = st.session_state.get("auth_user")

@@ -14,6 +14,7 @@ from components.state import (
     backend_config,
     get_backend,
     get_store,
+    keep_across_pages,
     plain,
     require_project,
     set_extra_params,
@@ -168,8 +169,10 @@ st.caption(
     "restart (it resumes) and stops before passing a budget cap."
 )
 a, b, c = st.columns(3)
-batch_n = a.number_input("Candidates", 1, 100_000, 50, key="generate_batch_n")
-concurrency = b.number_input("Requests at once", 1, 64, 8, key="generate_concurrency")
+keep_across_pages("generate_batch_n", 50)
+keep_across_pages("generate_concurrency", 8)
+batch_n = a.number_input("Candidates", 1, 100_000, key="generate_batch_n")
+concurrency = b.number_input("Requests at once", 1, 64, key="generate_concurrency")
 cap = c.selectbox("Budget cap", ["none", "tokens", "US dollars"], key="generate_budget_kind")
 budget: dict[str, float | int] = {}
 if cap == "tokens":

@@ -29,6 +29,11 @@ from seedbed.store.core import Store
 ProjectLookup = Callable[[Store, str], Project]
 
 
+def counted(n: int, noun: str) -> str:
+    """The count with its noun: 1 file, 2 files (never "1 files")."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """The `export` and `import` subcommands."""
     out = commands.add_parser(
@@ -101,13 +106,13 @@ def run_export(store: Store, project: Project, args: argparse.Namespace) -> int:
         plan = plan_export(store, project, options)
         [(_, lines)] = list(data_files(store, project, plan))
         count = atomic_write(args.out, lines)
-        print(f"wrote {count} records to {args.out}")
+        print(f"wrote {counted(count, 'record')} to {args.out}")
         return 0
     measure = None if args.no_diversity else embedding_diversity(store)
     written, facts = export_to_path(store, project, options, args.out, measure)
     for data_file in facts.files:
-        print(f"{data_file.name}: {data_file.records} records")
-    print(f"wrote {len(written)} files to {args.out}")
+        print(f"{data_file.name}: {counted(data_file.records, 'record')}")
+    print(f"wrote {counted(len(written), 'file')} to {args.out}")
     return 0
 
 

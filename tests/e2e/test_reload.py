@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from seedbed.files.presets import list_presets, load_preset
-from tests.e2e.conftest import Server, screenshot
+from tests.e2e.conftest import Server, pick_option, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,8 @@ def test_a_reload_mid_journey_keeps_project_page_and_backend(page, server: Serve
         load_preset(server.store, preset)
     news = next(p for p in server.store.list_projects() if p.name.startswith("News"))
     page.goto(server.url)
-    page.locator(".st-key-sidebar_project_id input").click()
-    page.get_by_role("option", name=news.name).click()
+    page.get_by_text("Load a demo project").wait_for()
+    pick_option(page, "sidebar_project_id", news.name)
     page.get_by_role("heading", name=news.name).wait_for()
 
     kinds = page.locator(".st-key-sidebar_backend_kind")
