@@ -208,6 +208,8 @@ class CandidateFilter(Strict):
     text: str = ""
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # Rows a user ticked in a table (a bulk decision on just those).
+    ids: list[int] = Field(default_factory=list)
 
 
 ACCEPTED = CandidateFilter(statuses=[CandidateStatus.ACCEPTED])

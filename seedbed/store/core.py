@@ -359,6 +359,8 @@ def _candidates_query(project_id: int, where: CandidateFilter | None) -> Select:
         query = query.where(c.created_at >= where.created_after)
     if where.created_before:
         query = query.where(c.created_at < where.created_before)
+    if where.ids:
+        query = query.where(c.id.in_(where.ids))
     return query
 
 
