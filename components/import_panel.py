@@ -1,13 +1,11 @@
-"""Import widgets: data as candidates, attribute values from text files, projects from recipes."""
+"""Import widgets: data as candidates, projects from recipes (attribute files: Attributes page)."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from components.state import annotator, plain
 from seedbed.errors import InputError, SeedbedError
-from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
 from seedbed.files.import_store import candidates_count, import_items, store_items
 from seedbed.files.importers import IMPORT_FORMATS, detect_format, parse_file
 from seedbed.files.recipe import import_project, read_bundle
@@ -30,7 +28,7 @@ def show_problems(problems: list[str]) -> None:
 
 
 def _data_file(store: Store, project: Project) -> None:
-    st.subheader("Data as candidates")
+    st.subheader(plain(f"Data as candidates, into '{project.name}'"))
     st.caption(
         "Alpaca, ShareGPT, OpenAI chat, classification JSONL, CSV, or a Seedbed raw export "
         "(which keeps statuses, edits and review history). Bad lines are skipped and listed."
@@ -70,54 +68,6 @@ def _data_file(store: Store, project: Project) -> None:
             f"Imported {candidates_count(len(ids))} from {upload.name}."
         )
         st.rerun()
-
-
-def _attribute_files(store: Store, project: Project) -> None:
-    st.subheader("Attribute values")
-    st.caption(
-        "Plain text, one value a line. A file named after a label holds that label's values; "
-        "a zip of folders (one per dimension, as in the AttrPrompt repository) works too."
-    )
-    uploads = st.file_uploader(
-        "Value files",
-        type=["txt", "jsonl", "zip"],
-        accept_multiple_files=True,
-        key="import_attr_files",
-    )
-    dimension = st.text_input(
-        "Dimension name (for loose files)", key="import_attr_dimension", placeholder="e.g. style"
-    )
-    if not uploads:
-        return
-    files: dict[str, bytes] = {}
-    for upload in uploads:
-        if not upload.name.lower().endswith(".zip"):
-            files[upload.name] = upload.getvalue()
-            continue
-        try:
-            files.update(files_from_zip(upload.getvalue()))
-        except InputError as error:
-            st.error(plain(f"{upload.name}: {error}"))
-            return
-    found = dimensions_from_files(files, project.labels, dimension)
-    show_problems(found.problems)
-    rows = [
-        {"dimension": d.name, "label": "(every label)", "values": len(d.values)}
-        for d in found.dimensions
-        if d.values
-    ]
-    rows += [
-        {"dimension": d.name, "label": label, "values": len(values)}
-        for d in found.dimensions
-        for label, values in d.per_label.items()
-    ]
-    if not rows:
-        return
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    if st.button("Add these values to the attributes", key="import_attr_go"):
-        merged = merge_dimensions(store.list_dimensions(project.id), found.dimensions)
-        store.replace_dimensions(project.id, merged)
-        st.success(f"Attributes updated: {len(merged)} dimensions.")
 
 
 def import_project_panel(store: Store) -> None:
@@ -167,9 +117,7 @@ def show_import_notices() -> None:
 
 
 def import_data(store: Store, project: Project) -> None:
-    """Every import of the Export page: data, attribute values, a new project."""
+    """Every import of the Export page: data as candidates, a new project."""
     _data_file(store, project)
-    st.divider()
-    _attribute_files(store, project)
     st.divider()
     import_project_panel(store)

@@ -11,6 +11,7 @@ from seedbed.errors import InputError, SeedbedError
 from seedbed.jobs import batch_rows, pricing, runner, worker
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
+from seedbed.jobs.estimate import projection
 from seedbed.jobs.pricing import Price
 from seedbed.jobs.state import LIVE, Job, JobProgress, JobStatus
 from seedbed.store.core import Store
@@ -70,6 +71,8 @@ def _panel(store: Store, job_id: int, was_live: bool) -> None:
             text=f"{progress.stored} of {progress.n} candidates",
         )
         st.caption(summary(progress))
+        if shown == "running" and (projected := projection(progress)):
+            st.caption(projected)
         for line in batch_rows.summary(store, job.id):
             st.caption(line)
         if job.message:

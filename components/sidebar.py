@@ -9,10 +9,16 @@ from typing import Any
 import streamlit as st
 
 from components.auth import sign_out_button
-from components.state import get_backend, plain
+from components.state import (
+    get_backend,
+    keep_backend_settings,
+    plain,
+    settings_user,
+)
 from seedbed.auth import User
 from seedbed.errors import BackendError, InputError
 from seedbed.llm import BackendConfig, checked_base_url, local_backend
+from seedbed.llm.settings import load_backend_settings
 from seedbed.store.core import Store
 
 _KINDS = {
@@ -37,23 +43,47 @@ def _mirrored(widget: Callable[..., Any], label: str, state_key: str, *args: Any
     return widget(label, *args, key=widget_key, on_change=copy_back, **kwargs)
 
 
+def _project_in_url() -> int | None:
+    """The project a link or a reloaded page names (`?project=<id>`), if it is a number."""
+    value = st.query_params.get("project", "")
+    return int(value) if value.isdigit() else None
+
+
 def _project_picker(store: Store) -> None:
     projects = store.list_projects()
     if not projects:
         st.session_state.pop("project_id", None)
+        st.query_params.pop("project", None)
         st.caption("No project yet: create one on the Overview page.")
         return
     names = {project.id: project.name for project in projects}
+    if "project_id" not in st.session_state:  # a new session (reload, new tab, link)
+        st.session_state["project_id"] = _project_in_url()
     if st.session_state.get("project_id") not in names:
         st.session_state["project_id"] = projects[0].id
     _mirrored(st.selectbox, "Project", "project_id", list(names), format_func=names.get)
+    # The URL names the project on every run (a page switch drops query parameters),
+    # so a reload, a bookmark or a shared link opens the same project.
+    st.query_params["project"] = str(st.session_state["project_id"])
 
 
-def _backend_settings() -> None:
-    env = BackendConfig.from_env()
-    st.session_state.setdefault("backend_kind", env.kind)
-    st.session_state.setdefault("backend_model", env.model or "gpt-4o-mini")
-    st.session_state.setdefault("backend_base_url", env.base_url)
+def _load_backend_settings(store: Store) -> None:
+    """Fill the backend fields of a new session: this user's last settings, else the
+    environment's."""
+    if "backend_saved" in st.session_state:
+        return
+    config = load_backend_settings(store, settings_user()) or BackendConfig.from_env()
+    config = config.model_copy(update={"model": config.model or "gpt-4o-mini"})
+    st.session_state.setdefault("backend_kind", config.kind)
+    st.session_state.setdefault("backend_model", config.model)
+    st.session_state.setdefault("backend_base_url", config.base_url)
+    st.session_state.setdefault("backend_extra_body", config.extra_body)
+    # Only a change is stored: an untouched session keeps following the environment.
+    st.session_state["backend_saved"] = config
+
+
+def _backend_settings(store: Store) -> None:
+    _load_backend_settings(store)
     st.session_state.setdefault("backend_api_key", "")
     kind = _mirrored(st.radio, "Backend", "backend_kind", list(_KINDS), format_func=_KINDS.get)
     if kind == "openai":
@@ -73,7 +103,9 @@ def _backend_settings() -> None:
         kind=kind,
         model=st.session_state["backend_model"] if kind == "openai" else "",
         base_url=st.session_state["backend_base_url"] if kind == "openai" else "",
+        extra_body=st.session_state.get("backend_extra_body", {}) if kind == "openai" else {},
     )
+    keep_backend_settings(store)
     _backend_status(kind)
 
 
@@ -98,12 +130,31 @@ def _backend_status(kind: str) -> None:
             "Good for trying the workflow, too small for real training data."
         )
         return
+    base_url = st.session_state["backend_base_url"]
     if st.button("Test connection", key="backend_test"):
         try:
-            models = get_backend().list_models()
-            st.success(f"Connected: {len(models)} models available.")
+            st.session_state["backend_models"] = (base_url, get_backend().list_models())
         except BackendError as error:
+            st.session_state.pop("backend_models", None)
             st.error(plain(str(error)))
+    tested_url, models = st.session_state.get("backend_models", ("", []))
+    if tested_url != base_url:  # the list belongs to the server it came from
+        return
+    st.success(f"Connected: {len(models)} model{'' if len(models) == 1 else 's'} available.")
+    if models:
+        current = st.session_state["backend_model"]
+
+        def use_choice() -> None:
+            st.session_state["backend_model"] = st.session_state["sidebar_model_choice"]
+
+        st.selectbox(
+            "Models on this server",
+            models,
+            index=models.index(current) if current in models else None,
+            placeholder="Pick one to use it",
+            key="sidebar_model_choice",
+            on_change=use_choice,
+        )
 
 
 def render_sidebar(store: Store, user: User | None = None) -> None:
@@ -112,7 +163,7 @@ def render_sidebar(store: Store, user: User | None = None) -> None:
         _project_picker(store)
         st.divider()
         if user is None or user.is_admin:
-            _backend_settings()
+            _backend_settings(store)
             st.divider()
         if user is None:
             st.session_state.setdefault("annotator", "annotator")

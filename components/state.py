@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import streamlit as st
 
 from seedbed.llm import BackendConfig, ChatBackend, local_backend, make_backend
+from seedbed.llm.settings import save_backend_settings
 from seedbed.models import Project
 from seedbed.store.core import Store, database_url
 
@@ -35,6 +37,12 @@ def preload_embedded_model() -> None:
         local_backend.start_loading()
 
 
+def settings_user() -> str:
+    """Whose settings these are: the signed-in name, or "" when sign-in is off."""
+    user = st.session_state.get("auth_user")
+    return user.name if user is not None else ""
+
+
 def current_project(store: Store) -> Project | None:
     """The project picked in the sidebar, or None when there is none."""
     project_id = st.session_state.get("project_id")
@@ -47,11 +55,41 @@ def require_project(store: Store) -> Project:
     if project is None:
         st.info("Pick or create a project first (sidebar, or the Overview page).")
         st.stop()
+    # Named on every page that changes data, so nobody edits one project thinking of another.
+    st.caption(f"Project: **{plain(project.name)}**")
     return project
 
 
 def backend_config() -> BackendConfig:
+    """The backend the sidebar's settings describe (with the extra request parameters)."""
     return st.session_state.setdefault("backend_config", BackendConfig.from_env())
+
+
+def typed_backend() -> BackendConfig:
+    """The backend fields as typed, kept even while the embedded model is picked."""
+    return BackendConfig(
+        kind=st.session_state["backend_kind"],
+        model=st.session_state["backend_model"],
+        base_url=st.session_state["backend_base_url"],
+        extra_body=st.session_state.get("backend_extra_body", {}),
+    )
+
+
+def keep_backend_settings(store: Store) -> None:
+    """Store the typed backend fields for this user when they changed (never the key)."""
+    typed = typed_backend()
+    if st.session_state.get("backend_saved") != typed:
+        save_backend_settings(store, settings_user(), typed)
+        st.session_state["backend_saved"] = typed
+
+
+def set_extra_params(store: Store, extra: dict[str, Any]) -> BackendConfig:
+    """Use (and keep) `extra` as the request parameters; returns the backend with them."""
+    st.session_state["backend_extra_body"] = extra
+    config = backend_config().model_copy(update={"extra_body": extra})
+    st.session_state["backend_config"] = config
+    keep_backend_settings(store)
+    return config
 
 
 def api_key() -> str | None:
@@ -62,6 +100,16 @@ def api_key() -> str | None:
 def get_backend() -> ChatBackend:
     """A backend for the sidebar's settings; raises BackendError when they are unusable."""
     return make_backend(backend_config(), api_key())
+
+
+def keep_across_pages(key: str, default: Any) -> None:
+    """Call before drawing widget `key`: it shows the value it had when the user left the
+    page (Streamlit drops a widget's value on runs where its page is not shown)."""
+    kept = f"kept_{key}"
+    if key in st.session_state:
+        st.session_state[kept] = st.session_state[key]
+    else:
+        st.session_state[key] = st.session_state.get(kept, default)
 
 
 def is_admin() -> bool:

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.attributes.import_files import attribute_files_panel
 from components.attributes.propose import proposal_panel
 from components.attributes.similar import similar_labels_panel
 from components.attributes.tables import dimension_tables
@@ -26,5 +27,6 @@ st.metric("Attribute combinations", f"{combination_count(dimensions, project.lab
 # Proposals and removals wait while the tables hold unsaved edits, so none is lost.
 busy = dimension_tables(store, project, dimensions)
 proposal_panel(store, project, dimensions, busy)
+attribute_files_panel(store, project, dimensions, busy)
 if len(project.labels) >= 2:
     similar_labels_panel(store, project, dimensions, busy)

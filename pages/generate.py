@@ -1,12 +1,24 @@
 """Generate: pick a method and its options, see the exact prompt, preview a few, run a job."""
 
+import json
+
 import streamlit as st
 
 from components.cards import candidate_card
+from components.estimate import job_estimate
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
 from components.router import require_router
-from components.state import api_key, backend_config, get_backend, get_store, plain, require_project
+from components.state import (
+    api_key,
+    backend_config,
+    get_backend,
+    get_store,
+    keep_across_pages,
+    plain,
+    require_project,
+    set_extra_params,
+)
 from seedbed.errors import BackendError, JobError, SeedbedError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import runner, worker
@@ -44,6 +56,9 @@ if params := sampling_widgets(method, key="generate"):
 config = backend_config()
 extra_problem = None
 if config.kind == "openai":
+    # The widget's own value goes with a page switch; the kept parameters fill it again.
+    if "generate_extra_params" not in st.session_state and config.extra_body:
+        st.session_state["generate_extra_params"] = json.dumps(config.extra_body)
     extra_text = st.text_input(
         "Extra request parameters (JSON)",
         key="generate_extra_params",
@@ -52,7 +67,7 @@ if config.kind == "openai":
         "extra_body), e.g. vLLM's or llama.cpp's top_k, min_p, repetition_penalty.",
     )
     try:
-        config = config.model_copy(update={"extra_body": parse_extra_params(extra_text)})
+        config = set_extra_params(store, parse_extra_params(extra_text))
     except SeedbedError as error:
         extra_problem = str(error)
         st.error(plain(f"{extra_problem} Nothing runs until it is fixed."))
@@ -154,8 +169,10 @@ st.caption(
     "restart (it resumes) and stops before passing a budget cap."
 )
 a, b, c = st.columns(3)
-batch_n = a.number_input("Candidates", 1, 100_000, 50, key="generate_batch_n")
-concurrency = b.number_input("Requests at once", 1, 64, 8, key="generate_concurrency")
+keep_across_pages("generate_batch_n", 50)
+keep_across_pages("generate_concurrency", 8)
+batch_n = a.number_input("Candidates", 1, 100_000, key="generate_batch_n")
+concurrency = b.number_input("Requests at once", 1, 64, key="generate_concurrency")
 cap = c.selectbox("Budget cap", ["none", "tokens", "US dollars"], key="generate_budget_kind")
 budget: dict[str, float | int] = {}
 if cap == "tokens":
@@ -184,10 +201,11 @@ if config.kind == "openai":
         "results within 24 hours. Servers without one get the requests directly.",
     )
     budget["batch_from"] = int(batch_from) or None
+job_settings = settings.model_copy(
+    update={"n": int(batch_n), "concurrency": int(concurrency), "preview": False, **budget}
+)
+job_estimate(store, project, job_settings)
 if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
-    job_settings = settings.model_copy(
-        update={"n": int(batch_n), "concurrency": int(concurrency), "preview": False, **budget}
-    )
     try:
         if on_workers:
             worker.queue_job(store, project, job_settings)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from components.project_admin import project_admin, show_project_notice
 from components.router import require_router
 from components.state import current_project, get_store, plain
 from seedbed.errors import SeedbedError, user_input
@@ -16,14 +17,17 @@ project = current_project(store)
 st.title(":material/spa: Seedbed")
 st.caption("Grow curated training data from a handful of seed tasks, with a human in the loop.")
 
+show_project_notice()
 if project is not None:
     st.header(plain(project.name))
     if project.description:
         st.text(project.description)
     counts = store.count_by_status(project.id)
+    seed_count = len(store.list_seed_tasks(project.id))
+    dimension_count = len(store.list_dimensions(project.id))
     columns = st.columns(5)
-    columns[0].metric("Seed tasks", len(store.list_seed_tasks(project.id)))
-    columns[1].metric("Attribute dimensions", len(store.list_dimensions(project.id)))
+    columns[0].metric("Seed tasks", seed_count)
+    columns[1].metric("Attribute dimensions", dimension_count)
     columns[2].metric("Pending review", counts["pending"])
     columns[3].metric("Accepted", counts["accepted"])
     columns[4].metric("Rejected", counts["rejected"])
@@ -33,8 +37,12 @@ if project is not None:
         st.page_link("pages/review.py", label=f"Review {counts['pending']} pending candidates")
     elif counts["accepted"]:
         st.page_link("pages/export.py", label="Export the accepted set")
-    else:
+    elif seed_count or dimension_count or project.labels:
         st.page_link("pages/generate.py", label="Generate a first preview")
+    else:  # every method starts from seed tasks, attribute values or labels
+        st.page_link("pages/seeds.py", label="Add seed tasks to generate from")
+        st.page_link("pages/attributes.py", label="Or attribute dimensions (AttrPrompt)")
+    project_admin(store, project)
 
 st.subheader("Load a demo project")
 for preset in list_presets():

@@ -63,15 +63,24 @@ with left:
         type=["jsonl", "json", "csv"],
         key="seeds_upload",
     )
+    if "seeds_import_done" in st.session_state:
+        st.success(st.session_state.pop("seeds_import_done"))
     if upload is not None:
         data = upload.getvalue()
         parsed = parse_file(data, detect_format(upload.name, data))
         imported, errors = seed_tasks_from(parsed)
         for error in errors:
             st.warning(plain(f"Skipped {error}"))
+        # Same instruction and instances: already here (the store adds it once).
+        here = {task.content_key() for task in tasks}
+        fresh = len({task.content_key() for task in imported} - here)
+        if imported:
+            st.caption(f"{len(imported) - fresh} already here, {fresh} new.")
         if imported and st.button(f"Import {len(imported)} valid tasks", key="seeds_import"):
-            store.add_seed_tasks(project.id, imported)
-            st.success(f"Imported {len(imported)} tasks.")
+            added = store.add_seed_tasks(project.id, imported)
+            st.session_state["seeds_import_done"] = (
+                f"{len(imported) - added} already here, {added} added."
+            )
             st.rerun()
         if not imported:
             st.error("No valid task in this file.")

@@ -6,6 +6,7 @@ column is reported instead of silently dropped.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -83,6 +84,12 @@ class SeedTask(Strict):
         if any(not instance.output.strip() for instance in value):
             raise ValueError("every instance needs a non-empty output")
         return value
+
+    def content_key(self) -> str:
+        """What makes two tasks the same task: the instruction and its instances
+        (not the name or position), so a re-import is recognised."""
+        instances = [[i.input.strip(), i.output.strip()] for i in self.instances]
+        return json.dumps([self.instruction, instances], ensure_ascii=False)
 
 
 class AttributeValue(Strict):
@@ -201,6 +208,8 @@ class CandidateFilter(Strict):
     text: str = ""
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # Rows a user ticked in a table (a bulk decision on just those).
+    ids: list[int] = Field(default_factory=list)
 
 
 ACCEPTED = CandidateFilter(statuses=[CandidateStatus.ACCEPTED])

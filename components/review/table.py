@@ -1,11 +1,14 @@
 """Table mode of the Review page: filter, sort and page through candidates, open one in
-the card, or accept / reject the whole filtered selection after a confirmation.
+the card, or accept / reject the ticked rows or the whole filtered selection after a
+confirmation.
 
 Only the page on screen is read (LIMIT/OFFSET); counts are SQL counts; a bulk
 decision runs in SQL a batch at a time and records a review for every candidate.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -49,17 +52,22 @@ def _rows(candidates: list[Candidate], scores: dict[int, judge.JudgeResult]) -> 
     )
 
 
+def rows_key(ids: list[int]) -> str:
+    """A short key for the rows on screen."""
+    return hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+
+
 def _open_in_card(candidate_id: int) -> None:
     st.session_state["review_focus_id"] = candidate_id
     st.session_state["review_mode"] = "Queue"
 
 
-def _ask(decision: str, where: CandidateFilter, count: int) -> None:
-    st.session_state["review_bulk"] = (decision, where, count)
+def _ask(decision: str, where: CandidateFilter, count: int, which: str) -> None:
+    st.session_state["review_bulk"] = (decision, where, count, which)
 
 
 def _confirm(store: Store, project: Project) -> None:
-    decision, where, _ = st.session_state.pop("review_bulk")
+    decision, where, _, _ = st.session_state.pop("review_bulk")
     reason = st.session_state.get("review_bulk_reason", "").strip() or None
     owner = st.session_state["review_owner"]
     result = bulk.bulk_decide(store, project.id, where, decision, annotator(), owner, reason)
@@ -77,14 +85,17 @@ def _confirm(store: Store, project: Project) -> None:
     flash("warning" if result.skipped or result.empty else "toast", message)
 
 
-def _bulk_controls(store: Store, project: Project, where: CandidateFilter) -> None:
+def _bulk_controls(
+    store: Store, project: Project, where: CandidateFilter, ticked: list[int]
+) -> None:
+    """Decide the ticked rows, or every candidate the filters select, after a confirmation."""
     pending = st.session_state.get("review_bulk")
     if pending is not None:
-        decision, _, count = pending
+        decision, _, count, which = pending
         with st.container(border=True):
             st.warning(
-                f"{_VERBS[decision]} {count:,} candidates (every one matching the filters "
-                f"that is not {decision} yet)? Each gets a review in your name."
+                f"{_VERBS[decision]} {count:,} candidates ({which} that is not {decision} "
+                "yet)? Each gets a review in your name."
             )
             if decision == "rejected":
                 st.text_input("Reason (optional)", key="review_bulk_reason")
@@ -103,6 +114,20 @@ def _bulk_controls(store: Store, project: Project, where: CandidateFilter) -> No
                 args=("review_bulk",),
             )
         return
+    if ticked:
+        picked = where.model_copy(update={"ids": ticked})
+        columns = st.columns(2)
+        for column, decision in zip(columns, _VERBS, strict=True):
+            count = bulk.bulk_count(store, project.id, picked, decision)
+            column.button(
+                f"{_VERBS[decision]} the {count:,} ticked",
+                key=f"review_ticked_{decision}",
+                type="primary",
+                disabled=count == 0,
+                on_click=_ask,
+                args=(decision, picked, count, "every ticked row"),
+                width="stretch",
+            )
     columns = st.columns(2)
     for column, decision in zip(columns, _VERBS, strict=True):
         count = bulk.bulk_count(store, project.id, where, decision)
@@ -111,7 +136,7 @@ def _bulk_controls(store: Store, project: Project, where: CandidateFilter) -> No
             key=f"review_bulk_{decision}",
             disabled=count == 0,
             on_click=_ask,
-            args=(decision, where, count),
+            args=(decision, where, count, "every one matching the filters"),
             width="stretch",
         )
 
@@ -144,7 +169,20 @@ def table_mode(store: Store, project: Project) -> None:
         st.info("No candidate matches these filters.")
         return
     scores = judge.results_for(store, [c.id for c in candidates])
-    st.dataframe(_rows(candidates, scores), hide_index=True, width="stretch")
+    ids = [c.id for c in candidates]
+    # Keyed by the rows shown: ticks are positions, so another page starts with none.
+    shown = st.dataframe(
+        _rows(candidates, scores),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=f"review_table_rows_{rows_key(ids)}",
+    )
+    ticked = [ids[row] for row in shown.selection.rows if row < len(ids)]
+    st.caption(
+        f"{len(ticked)} ticked: decide them below." if ticked else "Tick rows to decide just those."
+    )
     left, right = st.columns([1, 3], vertical_alignment="bottom")
     chosen = left.selectbox(
         "Candidate on this page", [c.id for c in candidates], key="review_table_open_id"
@@ -156,4 +194,4 @@ def table_mode(store: Store, project: Project) -> None:
         args=(chosen,),
     )
     st.divider()
-    _bulk_controls(store, project, where)
+    _bulk_controls(store, project, where, ticked)

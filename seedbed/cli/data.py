@@ -29,6 +29,11 @@ from seedbed.store.core import Store
 ProjectLookup = Callable[[Store, str], Project]
 
 
+def counted(n: int, noun: str) -> str:
+    """The count with its noun: 1 file, 2 files (never "1 files")."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """The `export` and `import` subcommands."""
     out = commands.add_parser(
@@ -63,7 +68,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     into.add_argument("--format", choices=kinds, default="auto")
     into.add_argument("--status", choices=["pending", "accepted"], default="pending")
     into.add_argument("--annotator", default="import", help="who accepted imported candidates")
-    into.add_argument("--dimension", default="", help="dimension name for loose value files")
+    into.add_argument(
+        "--dimension", default="", help="dimension of loose per-label files (default: subtopics)"
+    )
     into.add_argument("--name", default="", help="name of the project a recipe creates")
     into.add_argument(
         "--seeds", action="store_true", help="import instruction data as seed tasks instead"
@@ -101,15 +108,15 @@ def run_export(store: Store, project: Project, args: argparse.Namespace) -> int:
             print(f"warning: {len(plan.empty)} left out: {EMPTY_NOTE}", file=sys.stderr)
         [(_, lines)] = list(data_files(store, project, plan))
         count = atomic_write(args.out, lines)
-        print(f"wrote {count} records to {args.out}")
+        print(f"wrote {counted(count, 'record')} to {args.out}")
         return 0
     measure = None if args.no_diversity else embedding_diversity(store)
     written, facts = export_to_path(store, project, options, args.out, measure)
     if facts.left_out_empty:
         print(f"warning: {facts.left_out_empty} left out: {EMPTY_NOTE}", file=sys.stderr)
     for data_file in facts.files:
-        print(f"{data_file.name}: {data_file.records} records")
-    print(f"wrote {len(written)} files to {args.out}")
+        print(f"{data_file.name}: {counted(data_file.records, 'record')}")
+    print(f"wrote {counted(len(written), 'file')} to {args.out}")
     return 0
 
 
@@ -156,8 +163,8 @@ def run_import(store: Store, args: argparse.Namespace, lookup: ProjectLookup) ->
     if fmt == "seed_tasks" or args.seeds:
         tasks, errors = seed_tasks_from(parsed)
         _report(errors)
-        store.add_seed_tasks(project.id, tasks)
-        print(f"imported {len(tasks)} seed tasks")
+        added = store.add_seed_tasks(project.id, tasks)
+        print(f"{len(tasks) - added} seed tasks already here, {added} added")
         return 0
     status = CandidateStatus(args.status)
     items, errors = import_items(parsed, project, status, args.annotator, source=path.name)

@@ -2,8 +2,10 @@
 
 Its layout is one folder per dimension: `style/style.txt` holds values for every
 label, and `subtopics/<label>.jsonl` (plain lines despite the name) holds the
-values of one label. A zip of such folders, or loose files with a dimension
-name typed by the user, both work.
+values of one label; `label.txt` beside the folders lists the labels. A zip of
+such folders, or the loose files, both work: a loose file named after a label
+goes to the per-label dimension (`subtopics` unless the user names another), any
+other loose file is a dimension of its own name.
 """
 
 from __future__ import annotations
@@ -59,29 +61,34 @@ class AttributeImport:
     problems: list[str] = field(default_factory=list)
 
 
-def _target(path: str, labels: Sequence[str], dimension: str) -> tuple[str, str | None] | str:
+# The AttrPrompt repository's folder of per-label values: loose per-label files go there.
+PER_LABEL_DIMENSION = "subtopics"
+# The dataset's list of labels in the AttrPrompt repository: not attribute values.
+LABEL_LIST_FILE = "label.txt"
+
+
+def _target(path: str, labels: Sequence[str], per_label: str) -> tuple[str, str | None] | str:
     """(dimension, label or None) for a file, or the reason it is skipped."""
     pure = PurePosixPath(path)
     folder = pure.parent.name
-    name = dimension.strip() or folder or pure.stem
     label = {name_key(label): label for label in labels}.get(name_key(pure.stem))
     if label is not None:
-        if not dimension.strip() and not folder:
-            return "per-label values need a dimension name (or a folder named after it)"
-        return name, label
-    if dimension.strip() or name_key(pure.stem) == name_key(name):
-        return name, None
+        return folder or per_label.strip() or PER_LABEL_DIMENSION, label
+    if pure.name.lower() == LABEL_LIST_FILE:
+        return "the dataset's list of labels, not attribute values"
+    if not folder or name_key(pure.stem) == name_key(folder):
+        return folder or pure.stem, None
     return f"named neither after its folder '{folder}' nor after a label of this project"
 
 
 def dimensions_from_files(
-    files: Mapping[str, bytes], labels: Sequence[str], dimension: str = ""
+    files: Mapping[str, bytes], labels: Sequence[str], per_label: str = ""
 ) -> AttributeImport:
     """Dimensions read from `files` (path -> bytes), with one problem per skipped file or line.
 
-    A file named after a label gives that label's values; a file named after its
-    folder (or after `dimension`, or any file when `dimension` is given) gives
-    values for every label.
+    A file named after a label gives that label's values, in its folder's dimension
+    (a loose one: in `per_label`, else `subtopics`); a file named after its folder,
+    or a loose file, gives values for every label in the dimension of that name.
     """
     result = AttributeImport()
     dimensions: dict[str, AttributeDimension] = {}
@@ -89,7 +96,7 @@ def dimensions_from_files(
         if PurePosixPath(path).suffix.lower() not in VALUE_SUFFIXES:
             result.problems.append(f"{path}: skipped (not a .txt or .jsonl file)")
             continue
-        target = _target(path, labels, dimension)
+        target = _target(path, labels, per_label)
         if isinstance(target, str):
             result.problems.append(f"{path}: skipped ({target})")
             continue
@@ -140,3 +147,36 @@ def merge_dimensions(
             known = {value.value for value in into}
             into += [value for value in values if value.value not in known]
     return merged
+
+
+@dataclass
+class PlannedValues:
+    """What adding an import would change for one dimension and label (None: every label)."""
+
+    dimension: str
+    label: str | None
+    new: list[str]
+    already: int
+    new_dimension: bool
+
+
+def planned_values(
+    existing: Sequence[AttributeDimension], imported: Sequence[AttributeDimension]
+) -> list[PlannedValues]:
+    """Per dimension and label, the values merge_dimensions would add and those already there."""
+    by_key = {name_key(dimension.name): dimension for dimension in existing}
+    rows = []
+    for dimension in imported:
+        target = by_key.get(name_key(dimension.name))
+        groups = [(None, dimension.values)] if dimension.values else []
+        groups += list(dimension.per_label.items())
+        for label, values in groups:
+            if target is None:
+                known: set[str] = set()
+            else:
+                here = target.values if label is None else target.per_label.get(label, [])
+                known = {value.value for value in here}
+            new = [value.value for value in values if value.value not in known]
+            already = len(values) - len(new)
+            rows.append(PlannedValues(dimension.name, label, new, already, target is None))
+    return rows

@@ -128,13 +128,25 @@ class Store:
             rows = conn.execute(query).all()
         return [_seed_task(row) for row in rows]
 
-    def add_seed_tasks(self, project_id: int, tasks: Sequence[SeedTask]) -> None:
-        """Append tasks in one transaction: all of them land or none."""
+    def add_seed_tasks(self, project_id: int, tasks: Sequence[SeedTask]) -> int:
+        """Append the tasks the project does not hold yet, in one transaction (all of
+        them land or none); returns how many were added.
+
+        Idempotent by content (instruction and instances): importing the same file
+        twice adds nothing the second time, and a file's repeats are added once.
+        """
         with self.engine.begin() as conn:
-            start = conn.execute(
-                select(func.count()).where(t.seed_tasks.c.project_id == project_id)
-            ).scalar_one()
-            insert_seed_tasks(conn, project_id, tasks, start)
+            rows = conn.execute(
+                select(t.seed_tasks).where(t.seed_tasks.c.project_id == project_id)
+            ).all()
+            seen = {_seed_task(row).content_key() for row in rows}
+            new = []
+            for task in tasks:
+                if task.content_key() not in seen:
+                    seen.add(task.content_key())
+                    new.append(task)
+            insert_seed_tasks(conn, project_id, new, len(rows))
+        return len(new)
 
     def replace_seed_tasks(self, project_id: int, tasks: Sequence[SeedTask]) -> None:
         """Make `tasks` the project's whole seed set, atomically."""
@@ -350,6 +362,8 @@ def _candidates_query(project_id: int, where: CandidateFilter | None) -> Select:
         query = query.where(c.created_at >= where.created_after)
     if where.created_before:
         query = query.where(c.created_at < where.created_before)
+    if where.ids:
+        query = query.where(c.id.in_(where.ids))
     return query
 
 

@@ -18,6 +18,7 @@ from seedbed.store.schema import (
     CANDIDATE_FILTER_INDEXES,
     REVIEW_INDEXES,
     attribute_dimensions,
+    backend_settings,
     candidates,
     embeddings,
     failed_check_flags,
@@ -135,6 +136,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "generation jobs, their requests, model prices; candidate lineage", _generation_jobs),
     (5, "review workflow: versions, reasons, undo, claims, preferences, judge", _review_workflow),
     (6, "provider batches of generation jobs", _create(job_batches)),
+    (7, "each user's backend settings", _create(backend_settings)),
 ]
 
 

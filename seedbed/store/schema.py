@@ -278,6 +278,19 @@ job_batches = Table(
 )
 
 
+# -- added by migration 7: each user's backend settings ----------------------
+# What the sidebar's backend fields held (kind, base URL, model, extra request
+# parameters: a BackendConfig as JSON), so a reload or a new tab keeps them. Never
+# the API key. `user` is the signed-in name, or "" when sign-in is off.
+backend_settings = Table(
+    "backend_settings",
+    metadata,
+    Column("user", String(200), primary_key=True),
+    Column("config", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def failed_check_flags(checks: list[dict]) -> str:
     """Names of failed checks as ",a,b," so `LIKE '%,a,%'` finds them."""
     names = [check["name"] for check in checks if not check.get("passed", True)]

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from seedbed.methods import proposals
 from seedbed.models import AttributeDimension, AttributeValue
 from seedbed.store.core import Store
-from tests.app.test_pages import open_app, openai_settings, project_id
+from tests.app.test_pages import open_app, openai_settings, project_id, seen
 from tests.fake_openai_server import FakeOpenAIServer
 
 NEWS = "News topic classification"
@@ -228,3 +228,49 @@ def test_a_proposal_the_user_cleared_is_not_added(demo_store: Store) -> None:
     at.button(key="attributes_add_proposals").click().run()
     length = next(d for d in demo_store.list_dimensions(pid) if d.name == "length")
     assert [v.value for v in length.values][-2:] == ["about 150 words", "Rowing"]
+
+
+# -- value files (the AttrPrompt repository's layout) ---------------------------------
+ATTRPROMPT_LOOSE = [  # as a user picks them from the repository's folders, no zip
+    ("style.txt", b"Op-Eds: opinions on current events\nopinion column\n", "text/plain"),
+    ("sports.jsonl", b"Rugby league\ncricket\nCycling\n", "application/jsonl"),
+    ("business.jsonl", b"Startups and entrepreneurship\n", "application/jsonl"),
+    ("label.txt", b"World\nSports\nBusiness\nSci_Tech\n", "text/plain"),
+]
+
+
+def test_value_files_are_previewed_per_label_then_added(demo_store: Store) -> None:
+    pid = project_id(demo_store, NEWS)
+    at = open_app("attributes", project=NEWS)
+    at.file_uploader(key=f"attributes_files_{pid}").set_value(ATTRPROMPT_LOOSE).run()
+    assert not at.exception, at.exception
+    [preview] = [d.value for d in at.dataframe if "new values" in d.value.columns]
+    rows = {
+        (row["dimension"], row["label"]): (row["new values"], row["already here"])
+        for row in preview.to_dict("records")
+    }
+    # Per-label files go to the project's per-label dimension; style.txt to "style".
+    assert rows == {
+        ("style", "(every label)"): (1, 1),
+        ("subtopic", "business"): (1, 0),
+        ("subtopic", "sports"): (2, 1),
+    }
+    assert "label.txt: skipped (the dataset's list of labels" in seen(at.warning[0].value)
+    before = {d.name: d for d in demo_store.list_dimensions(pid)}
+    assert before["subtopic"].per_label["sports"][-1].value != "Cycling"  # nothing yet
+
+    at.button(key="attributes_files_add").click().run()
+    after = {d.name: d for d in demo_store.list_dimensions(pid)}
+    assert [v.value for v in after["subtopic"].per_label["sports"]][-2:] == [
+        "Rugby league",
+        "Cycling",
+    ]
+    assert after["style"].values[-1].value == "Op-Eds: opinions on current events"
+    assert len(after["style"].values) == len(before["style"].values) + 1
+
+
+def test_the_export_page_no_longer_imports_attribute_files(demo_store: Store) -> None:
+    at = open_app("export", project=NEWS)
+    subheaders = [seen(header.value) for header in at.subheader]
+    assert "Data as candidates, into 'News topic classification'" in subheaders
+    assert "Attribute values" not in subheaders

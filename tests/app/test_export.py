@@ -129,24 +129,6 @@ def test_data_import_reports_bad_lines_and_stores_the_good_ones(store: Store) ->
     assert "import_data_go" not in [button.key for button in at.button]
 
 
-def test_attribute_values_from_text_files(store: Store) -> None:
-    filled = fill(store)
-    at = open_app("export", project=NEWS)
-    at.file_uploader(key="import_attr_files").set_value(
-        [
-            ("sports.txt", b"Rugby\nCricket\n", "text/plain"),
-            ("health.txt", b"Nutrition\n", "text/plain"),
-        ]
-    )
-    at.text_input(key="import_attr_dimension").input("subtopic").run()
-    table = at.dataframe[0].value
-    assert dict(zip(table["label"], table["values"], strict=True)) == {"health": 1, "sports": 2}
-    at.button(key="import_attr_go").click().run()
-    subtopic = next(d for d in store.list_dimensions(filled.news_id) if d.name == "subtopic")
-    assert [v.value for v in subtopic.per_label["sports"]][-2:] == ["Rugby", "Cricket"]
-    assert [v.value for v in subtopic.per_label["health"]][-1] == "Nutrition"
-
-
 def test_a_recipe_creates_a_project_and_switches_to_it(store: Store) -> None:
     filled = fill(store)
     recipe = recipe_json(build_recipe(store, store.get_project(filled.news_id)))

@@ -316,3 +316,13 @@ def test_extra_parameters_reach_the_server_and_bad_ones_stop_everything(
         "top_k": 40,
         "min_p": 0.05,
     }
+
+
+def test_the_job_fields_keep_their_values_across_pages(demo_store: Store) -> None:
+    at = open_app("generate", NEWS)
+    at.number_input(key="generate_batch_n").set_value(120)
+    at.number_input(key="generate_concurrency").set_value(4).run()
+    at.switch_page("pages/review.py").run()
+    at.switch_page("pages/generate.py").run()
+    assert at.number_input(key="generate_batch_n").value == 120
+    assert at.number_input(key="generate_concurrency").value == 4

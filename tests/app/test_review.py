@@ -334,3 +334,22 @@ def test_a_blank_annotator_name_is_asked_for_before_any_decision(demo_store, two
     at = review(annotator="  ")
     assert "Enter your name as Annotator" in at.warning[0].value
     assert not at.button  # nothing to click until a name is set
+
+
+def test_bulk_decisions_on_ticked_rows_only(demo_store: Store) -> None:
+    from components.review.table import rows_key
+
+    ids = [add_candidate(demo_store, NEWS, text=f"Report {n}.", label="sports") for n in range(4)]
+    at = review(review_mode="Table", annotator="ana")
+    at.session_state[f"review_table_rows_{rows_key(ids)}"] = {
+        "selection": {"rows": [0, 2], "columns": [], "cells": []}
+    }
+    at.run()
+    assert at.button(key="review_ticked_rejected").label == "Reject the 2 ticked"
+    assert at.button(key="review_bulk_rejected").label == "Reject all 4 in the selection"
+    at.button(key="review_ticked_rejected").click().run()
+    assert "Reject 2 candidates (every ticked row" in at.warning[0].value
+    at.button(key="review_bulk_confirm").click().run()
+    statuses = [demo_store.get_candidate(i).status for i in ids]
+    assert statuses == [REJECTED, PENDING, REJECTED, PENDING]
+    assert at.toast[0].value == "Rejected 2 candidates."

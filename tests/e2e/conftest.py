@@ -135,3 +135,20 @@ def click_tab(page, name: str, timeout: float = 60_000) -> None:
     tab = page.get_by_role("tab", name=name)
     expect(tab).to_have_count(1, timeout=timeout)
     tab.click()
+
+
+def pick_option(page, box_key: str, name: str, tries: int = 3) -> None:
+    """Choose `name` in the selectbox with key `box_key`, opening it again when a rerun
+    redrew the box just as it opened (the list then never shows)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator(f".st-key-{box_key} input")
+    option = page.get_by_role("option", name=name, exact=True)
+    for _ in range(tries):
+        box.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    option.click()

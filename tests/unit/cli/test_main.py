@@ -82,7 +82,7 @@ def test_export_writes_the_accepted_candidates(db: Path, tmp_path: Path) -> None
     )
 
     assert result.returncode == 0, result.stderr
-    assert f"wrote 1 records to {out}" in result.stdout
+    assert f"wrote 1 record to {out}" in result.stdout
     assert out.read_text(encoding="utf-8") == json.dumps(edited, ensure_ascii=False) + "\n"
     assert list(out.parent.iterdir()) == [out]  # no temporary file left behind
 

@@ -11,7 +11,12 @@ import pytest
 
 from seedbed.cli import main as cli
 from seedbed.files import import_store
-from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
+from seedbed.files.attribute_files import (
+    dimensions_from_files,
+    files_from_zip,
+    merge_dimensions,
+    planned_values,
+)
 from seedbed.files.bundle import ExportOptions, MemorySink, write_export
 from seedbed.files.import_store import import_items, store_items
 from seedbed.files.importers import detect_format, parse_file, seed_tasks_from
@@ -362,25 +367,46 @@ def test_the_attrprompt_repository_layout() -> None:
     assert found.problems == [
         "agnews/attrprompt/gpt-3.5-turbo/location/location_full.txt: skipped (named neither "
         "after its folder 'location' nor after a label of this project)",
-        "agnews/label.txt: skipped (named neither after its folder 'agnews' nor after a label "
-        "of this project)",
+        "agnews/label.txt: skipped (the dataset's list of labels, not attribute values)",
     ]
 
 
-def test_loose_files_with_a_dimension_name() -> None:
-    files = {"sports.txt": b"Rugby\nCricket\n", "general.txt": b"Local\n", "notes.md": b"x"}
-    found = dimensions_from_files(files, NEWS_PROJECT.labels, dimension="subtopic")
-    [dimension] = found.dimensions
-    assert dimension.name == "subtopic"
-    assert [v.value for v in dimension.values] == ["Local"]
-    assert [v.value for v in dimension.per_label["sports"]] == ["Rugby", "Cricket"]
+def test_loose_files_take_the_dimension_from_the_file_name() -> None:
+    files = {
+        "sports.jsonl": b"Rugby\nCricket\n",
+        "style.txt": b"terse\n",
+        "location_full.txt": b"Quito\n",
+        "notes.md": b"x",
+    }
+    found = dimensions_from_files(files, NEWS_PROJECT.labels)
+    by_name = {d.name: d for d in found.dimensions}
+    assert list(by_name) == ["location_full", "subtopics", "style"]
+    assert [v.value for v in by_name["subtopics"].per_label["sports"]] == ["Rugby", "Cricket"]
+    assert [v.value for v in by_name["style"].values] == ["terse"]
     assert found.problems == ["notes.md: skipped (not a .txt or .jsonl file)"]
-    unnamed = dimensions_from_files({"sports.txt": b"Rugby\n"}, NEWS_PROJECT.labels)
-    assert unnamed.dimensions == []
-    assert "need a dimension name" in unnamed.problems[0]
+    named = dimensions_from_files({"sports.txt": b"Rugby\n"}, NEWS_PROJECT.labels, "subtopic")
+    assert [d.name for d in named.dimensions] == ["subtopic"]
     bad = dimensions_from_files({"tone.txt": b"calm\n\xff\xfe\nangry\n"}, [])
     assert [v.value for v in bad.dimensions[0].values] == ["calm", "angry"]
     assert bad.problems == [f"tone.txt line 2: {LATIN_1}"]
+
+
+def test_planned_values_say_what_each_label_gains() -> None:
+    existing = [
+        AttributeDimension(name="subtopic", per_label={"sports": [AttributeValue(value="cricket")]})
+    ]
+    imported = [
+        AttributeDimension(
+            name="Subtopic",
+            per_label={"sports": [AttributeValue(value="cricket"), AttributeValue(value="golf")]},
+        ),
+        AttributeDimension(name="style", values=[AttributeValue(value="terse")]),
+    ]
+    plan = planned_values(existing, imported)
+    assert [(p.dimension, p.label, p.new, p.already, p.new_dimension) for p in plan] == [
+        ("Subtopic", "sports", ["golf"], 1, False),
+        ("style", None, ["terse"], 0, True),
+    ]
 
 
 def test_merging_adds_new_values_only() -> None:

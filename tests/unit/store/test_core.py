@@ -398,3 +398,13 @@ def test_candidate_filter_narrows_by_every_field(store: Store) -> None:
     assert ids(text="CAFÉ") == [first]  # case-insensitive, UTF-8 as is
     assert ids(text="50%") == [third]  # LIKE wildcards are literal
     assert store.get_candidate(first).reviewed_by == "ana"
+
+
+def test_adding_seed_tasks_is_idempotent_by_content(store: Store) -> None:
+    project_id = make_project(store)
+    twice = [task("Say hello.", "Hi"), task("Say hello.", "Hi")]
+    assert store.add_seed_tasks(project_id, twice) == 1
+    renamed = task("Say hello.", "Hi").model_copy(update={"name": "greeting"})
+    assert store.add_seed_tasks(project_id, [renamed, task("Say hello.", "Hello!")]) == 1
+    outputs = [t.instances[0].output for t in store.list_seed_tasks(project_id)]
+    assert outputs == ["Hi", "Hello!"]
