@@ -94,7 +94,7 @@ def test_cancel_is_seen_by_the_heartbeat_and_cleared_by_a_resume(
 ) -> None:
     job_id = new_job(every_store, project_id)
     jobs.claim_job(every_store, job_id, "me")
-    jobs.request_cancel(every_store, job_id)
+    jobs.cancel_job(every_store, job_id)
     assert jobs.heartbeat(every_store, job_id, "me", 0.0) == (True, True)
     jobs.finish_job(every_store, job_id, "me", JobStatus.CANCELLED, 2.0, "Cancelled.")
     resumed = jobs.claim_job(every_store, job_id, "you")
