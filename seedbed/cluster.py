@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
+from seedbed.errors import ClusterError
+
 NAMESPACE = "seedbed"
 _PACKAGE = Path(__file__).resolve().parent
 _lock = threading.Lock()
@@ -31,11 +33,14 @@ def connect(address: str) -> ModuleType:
     """This process connected to the cluster at `address` (once); the `ray` module.
 
     Inside a Ray worker (a job's driver) the connection already exists and is kept.
+    Raises ClusterError when no cluster answers at `address`.
     """
     import ray
 
     with _lock:  # app sessions run on threads; ray.init must happen once
-        if not ray.is_initialized():
+        if ray.is_initialized():
+            return ray
+        try:
             ray.init(
                 address=address,
                 namespace=NAMESPACE,
@@ -43,6 +48,8 @@ def connect(address: str) -> ModuleType:
                 logging_level="WARNING",
                 log_to_driver=False,
             )
+        except (ConnectionError, ValueError, RuntimeError) as error:
+            raise ClusterError(f"No Ray cluster answers at {address}: {error}") from None
     return ray
 
 
