@@ -7,8 +7,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from components.state import api_key, plain
+from seedbed.cluster import cluster_address
 from seedbed.errors import InputError, SeedbedError
-from seedbed.jobs import batch_rows, pricing, runner, worker
+from seedbed.jobs import batch_rows, pricing, runner
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.estimate import projection
@@ -33,8 +34,6 @@ def duration(seconds: float) -> str:
 
 def state(job: Job) -> str:
     """The status a user sees: a live-looking job whose process died is 'interrupted'."""
-    if job.settings.workers and job.status == JobStatus.QUEUED and job.owner is None:
-        return "queued for workers"
     return "interrupted" if runner.is_interrupted(job) else job.status.value
 
 
@@ -61,11 +60,12 @@ def job_panel(store: Store, job_id: int) -> None:
 def _panel(store: Store, job_id: int, was_live: bool) -> None:
     job = jobs.get_job(store, job_id)
     shown = state(job)
-    if was_live and shown not in ("queued", "running", "queued for workers"):
+    if was_live and shown not in ("queued", "running"):
         st.rerun()  # it ended: redraw the whole page, without polling
     progress = job_requests.job_progress(store, job)
     with st.container(border=True, key=f"job_panel_{job.id}"):
-        st.markdown(f"**Job {job.id}** · {job.method} · {shown}")
+        where = " · on the Ray cluster" if job.settings.cluster else ""
+        st.markdown(f"**Job {job.id}** · {job.method} · {shown}{where}")
         st.progress(
             min(progress.stored / progress.n, 1.0),
             text=f"{progress.stored} of {progress.n} candidates",
@@ -75,6 +75,10 @@ def _panel(store: Store, job_id: int, was_live: bool) -> None:
             st.caption(projected)
         for line in batch_rows.summary(store, job.id):
             st.caption(line)
+        if served := job_requests.nodes_served(store, job.id):
+            st.caption(
+                plain("Served by " + ", ".join(f"{n} ({c} requests)" for n, c in served.items()))
+            )
         if job.message:
             (st.error if job.status == JobStatus.FAILED else st.info)(plain(job.message))
         _buttons(store, job, shown, progress.failed)
@@ -82,31 +86,41 @@ def _panel(store: Store, job_id: int, was_live: bool) -> None:
 
 
 def _buttons(store: Store, job: Job, shown: str, failed: int) -> None:
-    if shown in ("queued", "running", "queued for workers"):
+    if shown in ("queued", "running"):
         if job.cancel_requested:
             st.caption("Cancelling: the requests in flight finish first.")
         elif st.button("Cancel", key=f"job_cancel_{job.id}"):
-            worker.cancel(store, job.id)  # at once when no worker has it yet
+            jobs.cancel_job(store, job.id)  # at once when no run has it yet
         return
     if job.status == JobStatus.DONE:
         return
-    if job.settings.workers:
-        st.caption("Resuming gives the job back to the workers.")
+    address = cluster_address()
+    if job.settings.cluster:
+        if address is None:
+            st.caption("It resumes on the Ray cluster: start the app with RAY_ADDRESS set.")
+            return
+        st.caption("Resuming hands the job to a new driver on the Ray cluster.")
     left, right = st.columns(2)
     if left.button("Resume", key=f"job_resume_{job.id}", type="primary"):
-        _resume(store, job)
-        st.rerun()
+        _resume(store, job, address)
     if failed and right.button("Resume and retry failed requests", key=f"job_retry_{job.id}"):
         job_requests.retry_failed(store, job.id)
-        _resume(store, job)
-        st.rerun()
+        _resume(store, job, address)
 
 
-def _resume(store: Store, job: Job) -> None:
-    if job.settings.workers:
-        worker.requeue(store, job.id)
-    else:
+def _resume(store: Store, job: Job, address: str | None) -> None:
+    """Resume where the job ran: on the cluster, or on a thread of this server."""
+    if not job.settings.cluster:
         runner.run_in_background(store, job.id, api_key())
+        st.rerun()
+    from seedbed.jobs import ray_runner  # Ray is imported only when a cluster is used
+
+    try:
+        ray_runner.submit(store, job.id, address or "")
+    except SeedbedError as error:
+        st.error(plain(str(error)))
+    else:
+        st.rerun()
 
 
 def _failures(store: Store, job: Job, count: int) -> None:

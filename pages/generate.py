@@ -19,9 +19,10 @@ from components.state import (
     require_project,
     set_extra_params,
 )
-from seedbed.errors import BackendError, JobError, SeedbedError
+from seedbed.cluster import cluster_address
+from seedbed.errors import BackendError, SeedbedError
 from seedbed.jobs import requests as job_requests
-from seedbed.jobs import runner, worker
+from seedbed.jobs import runner
 from seedbed.jobs import state as jobs
 from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.llm import local_backend, parse_extra_params
@@ -184,11 +185,15 @@ elif cap == "US dollars":
         st.number_input("Most US dollars", 0.01, 10_000.0, 1.0, 0.5, key="generate_budget_usd")
     )
 where, batching = st.columns(2, vertical_alignment="center")
-on_workers = where.checkbox(
-    "Run on workers",
-    key="generate_on_workers",
-    help="Queue the job for `python -m seedbed worker` processes (here or on other machines "
-    "with the same DATABASE_URL); they use their own OPENAI_API_KEY.",
+address = cluster_address()
+on_cluster = where.checkbox(
+    "Run on the Ray cluster",
+    value=address is not None,
+    disabled=address is None,
+    key="generate_on_cluster",
+    help="Hand the job to the Ray cluster at RAY_ADDRESS: its requests go out from every "
+    "node, each with its own OPENAI_API_KEY, and it outlives this server. "
+    + ("" if address else "Start the app with RAY_ADDRESS set to use one."),
 )
 if config.kind == "openai":
     batch_from = batching.number_input(
@@ -207,12 +212,15 @@ job_settings = settings.model_copy(
 job_estimate(store, project, job_settings)
 if st.button("Start job", key="generate_start", disabled=bool(extra_problem)):
     try:
-        if on_workers:
-            worker.queue_job(store, project, job_settings)
+        if on_cluster and address:
+            from seedbed.jobs import ray_runner  # Ray is imported only when a cluster is used
+
+            cluster_settings = job_settings.model_copy(update={"cluster": True})
+            ray_runner.submit(store, runner.start_job(store, project, cluster_settings), address)
         else:
             job_id = runner.start_job(store, project, job_settings)
             runner.run_in_background(store, job_id, api_key())
-    except JobError as error:
+    except SeedbedError as error:
         st.error(plain(str(error)))
     else:
         st.rerun()

@@ -52,6 +52,10 @@ class JobError(SeedbedError):
     """A generation job that cannot start or resume."""
 
 
+class ClusterError(SeedbedError):
+    """The Ray cluster named by RAY_ADDRESS (or --ray) cannot be reached."""
+
+
 class RecipeError(InputError):
     """A recipe or export bundle that cannot be read or imported."""
 

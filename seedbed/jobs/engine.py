@@ -35,7 +35,7 @@ from seedbed.jobs import state as jobs
 from seedbed.jobs.batches import BatchQueue, open_batches
 from seedbed.jobs.context import method_context, method_named, round_rng
 from seedbed.jobs.pricing import budget_problem, load_prices
-from seedbed.jobs.senders import BackendFactory, Sender, estimate_tokens, open_senders
+from seedbed.jobs.senders import OpenSenders, Sender, estimate_tokens
 from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord
 from seedbed.llm import ChatBackend, ChatResult
 from seedbed.methods.base import Draft, Outcome, Request, main_text
@@ -58,7 +58,10 @@ class _Flight:
 
 
 class JobEngine:
-    """One run of one job in this process, from claim (by seedbed/jobs/runner.py) to end.
+    """One run of one job, from claim (by seedbed/jobs/runner.py) to end.
+
+    It runs where the job is driven (the app, the command line, or a cluster
+    driver); its senders may be here or actors on Ray nodes (OpenSenders).
 
     Everything runs on one event loop thread: sending is concurrent, while
     reading replies, the novelty pool and every store write happen one at a time.
@@ -70,13 +73,12 @@ class JobEngine:
         job: Job,
         owner: str,
         *,
-        api_key: str | None,
-        make_backend: BackendFactory,
+        open_senders: OpenSenders,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self.store, self.job, self.owner, self.api_key = store, job, owner, api_key
+        self.store, self.job, self.owner = store, job, owner
         self.settings = job.settings
-        self.make_backend, self.on_progress = make_backend, on_progress
+        self.open_senders, self.on_progress = open_senders, on_progress
         self.method = method_named(self.settings.method)
         project = store.get_project(job.project_id)
         if project is None:
@@ -94,6 +96,7 @@ class JobEngine:
         self.reserved_tokens, self.reserved_usd = 0, 0.0
         self.batches: BatchQueue | None = None
         self.senders: dict[str, Sender] = {}
+        self.capacity = self.settings.concurrency  # requests in flight, over all senders
         self.yields: dict[str, list[int]] = {}  # stage -> [drafts, replies]
         self.end: tuple[JobStatus, str | None] | None = None
         self.rounds = job.rounds
@@ -112,8 +115,8 @@ class JobEngine:
             return JobStatus.FAILED, reason
         async with contextlib.AsyncExitStack() as stack:
             try:
-                self.senders = await open_senders(
-                    stack, self.settings, self.method.stages, self.make_backend, self.api_key
+                self.senders, self.capacity = await self.open_senders(
+                    stack, self.settings, self.method.stages
                 )
                 if problem := self._unpriced():
                     return JobStatus.FAILED, problem
@@ -173,7 +176,7 @@ class JobEngine:
 
     def _dispatch(self) -> None:
         """Send queued requests while there is room, budget, and candidates still to make."""
-        limit = self.batches.limit if self.batches else self.settings.concurrency
+        limit = self.batches.limit if self.batches else self.capacity
         while self.queue and self.end is None and len(self.flights) < limit:
             if self.progress.stored + self._expected_yield() >= self.settings.n:
                 return
@@ -282,6 +285,7 @@ class JobEngine:
             candidates=candidates,
             follow_ups=[] if outcome.error else outcome.follow_ups,
             owner=self.owner,
+            node=result.node,
         )
         if stored is None:  # another run took the job over: the next heartbeat stops this one
             self.last_beat = 0.0

@@ -73,6 +73,7 @@ def complete_request(
     candidates: Sequence[Candidate] = (),
     follow_ups: Sequence[Request] = (),
     owner: str | None = None,
+    node: str = "",
 ) -> tuple[list[int], list[RequestRecord]] | None:
     """Answer one request in ONE transaction: its status and usage, its candidates, its follow-ups.
 
@@ -91,6 +92,7 @@ def complete_request(
         "completion_tokens": usage.completion_tokens,
         "cost_usd": cost_usd,
         "finished_at": datetime.now(UTC),
+        "node": node,
     }
     r = t.job_requests.c
     still_ours = [r.id == record.id, r.status == RequestStatus.PENDING]
@@ -222,6 +224,19 @@ def _record(row: Row) -> RequestRecord:
         cost_usd=row.cost_usd,
         attempts=row.attempts,
     )
+
+
+def nodes_served(store: Store, job_id: int) -> dict[str, int]:
+    """How many of the job's requests each Ray node answered (none for an in-process job)."""
+    c = t.job_requests.c
+    query = (
+        select(c.node, func.count())
+        .where(c.job_id == job_id, c.node != "")
+        .group_by(c.node)
+        .order_by(c.node)
+    )
+    with store.engine.connect() as conn:
+        return {node: count for node, count in conn.execute(query).all()}
 
 
 def retry_failed(store: Store, job_id: int) -> int:

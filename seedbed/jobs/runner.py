@@ -1,10 +1,11 @@
 """Generation jobs: start one, run or resume it here or in the background, find lost ones.
 
 The same calls serve the app (a background thread per running job, see
-`run_in_background`) and the command line (`run_job` in the foreground). A job
-belongs to one process at a time: the runner claims it in the store with an
-owner id and keeps a heartbeat (seedbed/jobs/engine.py); a job whose owner died is
-"interrupted" and may be resumed by anyone.
+`run_in_background`), the command line (`run_job` in the foreground) and a
+driver on a Ray cluster (seedbed/jobs/ray_runner.py, with senders on the nodes).
+A job belongs to one process at a time: the runner claims it in the store with
+an owner id and keeps a heartbeat (seedbed/jobs/engine.py); a job whose owner
+died is "interrupted" and may be resumed by anyone.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from seedbed.errors import JobError, user_input
 from seedbed.jobs import state as jobs
 from seedbed.jobs.context import method_context, method_named, round_rng
 from seedbed.jobs.engine import JobEngine, ProgressCallback
-from seedbed.jobs.senders import BackendFactory
+from seedbed.jobs.senders import BackendFactory, OpenSenders, in_process
 from seedbed.jobs.state import LIVE, Job, JobProgress, JobSettings, JobStatus
 from seedbed.llm import make_backend
 from seedbed.llm.base import run_sync
@@ -33,8 +34,6 @@ __all__ = [
     "is_interrupted",
     "preview_requests",
     "resume_interrupted",
-    "new_owner",
-    "run_claimed",
     "run_in_background",
     "run_job",
     "running_here",
@@ -86,55 +85,42 @@ def run_job(
     *,
     on_progress: ProgressCallback | None = None,
     backend_factory: BackendFactory = make_backend,
+    open_senders: OpenSenders | None = None,
+    queued_only: bool = False,
 ) -> Job:
     """Run or resume job `job_id` in this thread until it ends; the job as it ended.
 
-    `api_key` is used for this run only and never stored. Raises JobError when
-    the job cannot run (unknown, done, or running in another live process).
+    Requests go out in this process with `api_key` (used for this run only, never
+    stored) unless `open_senders` places the senders elsewhere (a Ray actor pool).
+    `queued_only` runs the job only if it is still queued for this run (a cluster
+    driver: a cancel before it starts wins). Raises JobError when the job cannot
+    run (unknown, done, cancelled while queued, or running in another live process).
     """
     job = jobs.get_job(store, job_id)
     if job is None:
         raise JobError(f"There is no job {job_id}.")
     if job.status == JobStatus.DONE:
         raise JobError(f"Job {job_id} is already done.")
-    owner = new_owner()
+    owner = _new_owner()
     with _lock:
         if job_id in _live:
             raise JobError(f"Job {job_id} is already running in this process.")
-        claimed = jobs.claim_job(store, job_id, owner, take_over=_owner_gone(job))
+        claimed = jobs.claim_job(
+            store, job_id, owner, take_over=_owner_gone(job), queued_only=queued_only
+        )
+        if claimed is None and queued_only:
+            raise JobError(
+                f"Job {job_id} is no longer queued (cancelled, or taken by another run)."
+            )
         if claimed is None:
             raise JobError(f"Job {job_id} is running in another process; cancel it there first.")
-        _live.add(job_id)
-    return run_claimed(
-        store, claimed, owner, api_key, on_progress=on_progress, backend_factory=backend_factory
-    )
-
-
-def new_owner() -> str:
-    """A run's owner id: host/pid/random, so a dead process on this host can be recognised."""
-    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
-
-
-def run_claimed(
-    store: Store,
-    claimed: Job,
-    owner: str,
-    api_key: str | None = None,
-    *,
-    on_progress: ProgressCallback | None = None,
-    backend_factory: BackendFactory = make_backend,
-) -> Job:
-    """Run a job `owner` has claimed (seedbed/jobs/worker.py claims its own) until it ends."""
-    job_id = claimed.id
-    with _lock:
         _live.add(job_id)
     try:
         engine = JobEngine(
             store,
             claimed,
             owner,
-            api_key=api_key,
-            make_backend=backend_factory,
+            open_senders=open_senders or in_process(backend_factory, api_key),
             on_progress=on_progress,
         )
         end = run_sync(engine.run())
@@ -162,6 +148,11 @@ def _judged(
             "the cause, then resume with --retry-failed (or 'Resume and retry failed requests')."
         )
     return end
+
+
+def _new_owner() -> str:
+    """A run's owner id: host/pid/random, so a dead process on this host can be recognised."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
 
 
 def _why(error: BaseException) -> tuple[JobStatus, str]:
@@ -204,23 +195,21 @@ def _run_logged(store: Store, job_id: int, api_key: str | None) -> None:
 
 
 def is_interrupted(job: Job) -> bool:
-    """Queued or running, yet no process works on it: it died or stopped answering.
-
-    A job queued for workers that none has claimed yet is waiting, not interrupted.
-    """
+    """Queued or running, yet no process works on it: it died or stopped answering."""
     if job.status not in LIVE or running_here(job.id):
-        return False
-    if job.settings.workers and job.status == JobStatus.QUEUED and job.owner is None:
         return False
     return job.is_interrupted() or _owner_gone(job)
 
 
 def resume_interrupted(store: Store, api_key: str | None = None) -> list[int]:
-    """Resume every interrupted job in the background (workers resume their own); the ids."""
+    """Resume every interrupted in-process job in the background; the ids.
+
+    A cluster job is left for a resume to the cluster (the job page offers it).
+    """
     return [
         job.id
         for job in jobs.live_jobs(store)
-        if not job.settings.workers
+        if not job.settings.cluster
         and is_interrupted(job)
         and run_in_background(store, job.id, api_key)
     ]

@@ -5,6 +5,10 @@ one async client, a connection pool, for the whole run) answers through it; one
 without (the embedded model, test fakes) answers on a thread pool. Stages may
 use different backends (a cheap model to classify, a strong one for instances);
 stages with the same settings share one.
+
+Where the senders live is the caller's choice (OpenSenders): `in_process` opens
+them here; seedbed/jobs/ray_senders.py opens a pool of actors across a Ray
+cluster. The engine sees the same Sender either way.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from seedbed.jobs.state import JobSettings
@@ -36,6 +40,25 @@ class Sender:
     send: Send
 
 
+# Opens a run's senders with `stack`: (sender by stage, the most requests in flight at once).
+OpenSenders = Callable[
+    [contextlib.AsyncExitStack, JobSettings, Iterable[str]],
+    Awaitable[tuple[dict[str, "Sender"], int]],
+]
+
+
+def in_process(make_backend: BackendFactory, api_key: str | None) -> OpenSenders:
+    """Senders in this process, `settings.concurrency` requests in flight at most."""
+
+    async def open_here(
+        stack: contextlib.AsyncExitStack, settings: JobSettings, stages: Iterable[str]
+    ) -> tuple[dict[str, Sender], int]:
+        senders = await open_senders(stack, settings, stages, make_backend, api_key)
+        return senders, settings.concurrency
+
+    return open_here
+
+
 async def open_senders(
     stack: contextlib.AsyncExitStack,
     settings: JobSettings,
@@ -51,12 +74,14 @@ async def open_senders(
         key = config.model_dump_json()
         if key not in opened:
             backend = make_backend(config, api_key)
-            opened[key] = await _open(stack, backend, settings.concurrency)
+            opened[key] = await open_sender(stack, backend, settings.concurrency)
         by_stage[stage] = opened[key]
     return by_stage
 
 
-async def _open(stack: contextlib.AsyncExitStack, backend: ChatBackend, concurrency: int) -> Sender:
+async def open_sender(
+    stack: contextlib.AsyncExitStack, backend: ChatBackend, concurrency: int
+) -> Sender:
     session = backend.session()
     if session is not None:  # an async client kept open for the whole run
         return Sender(backend, await stack.enter_async_context(session))

@@ -1,9 +1,11 @@
 """Generation jobs in the store: what was asked, their state, and who runs them.
 
 A job row holds what was asked (JobSettings: method, n, models by stage, budget;
-never an API key) and its state. A process that runs a job claims it with an
-owner id and writes a heartbeat; a job whose heartbeat stopped is interrupted
-and may be claimed again. Its requests are in seedbed/jobs/requests.py.
+never an API key) and its state. The process that runs a job (the app, the
+command line, or a driver on the Ray cluster: seedbed/jobs/ray_runner.py) claims
+it with an owner id and writes a heartbeat, which is also how it hears of a
+cancel; a job whose heartbeat stopped is interrupted and may be resumed. Its
+requests are in seedbed/jobs/requests.py.
 """
 
 from __future__ import annotations
@@ -62,9 +64,9 @@ class JobSettings(Strict):
     budget_usd: float | None = Field(default=None, gt=0)
     max_rounds: int = Field(default=5, ge=1, le=50)
     preview: bool = False
-    # Run by `python -m seedbed worker` processes (seedbed/jobs/worker.py), not by the
-    # process that created the job; workers use their own OPENAI_API_KEY.
-    workers: bool = False
+    # Run by a driver on the Ray cluster (seedbed/jobs/ray_runner.py), not by the process
+    # that created the job; its requests go out from the nodes, with their own OPENAI_API_KEY.
+    cluster: bool = False
     # Jobs of at least this many candidates go through the provider's Batch API
     # (seedbed/jobs/batches.py; half the price at OpenAI); None: never.
     batch_from: int | None = Field(default=None, ge=1)
@@ -166,11 +168,15 @@ def list_jobs(store: Store, project_id: int | None = None, limit: int = 20) -> l
         return [_job(row) for row in conn.execute(query).all()]
 
 
-def claim_job(store: Store, job_id: int, owner: str, take_over: bool = False) -> Job | None:
+def claim_job(
+    store: Store, job_id: int, owner: str, take_over: bool = False, queued_only: bool = False
+) -> Job | None:
     """Mark the job running for `owner`, unless it is done or another live process runs it.
 
     `take_over` claims a job whose owner is known to be dead even though its
-    heartbeat is recent. Returns the claimed job, or None when it could not be claimed.
+    heartbeat is recent; `queued_only` claims it only while queued for this run
+    (see `queue_job`: a cancel before the claim wins). Returns the claimed job, or
+    None when it could not be claimed.
     """
     now = datetime.now(UTC)
     c = t.jobs.c
@@ -183,6 +189,8 @@ def claim_job(store: Store, job_id: int, owner: str, take_over: bool = False) ->
     claimable = and_(c.id == job_id, c.status != JobStatus.DONE)
     if not take_over:
         claimable = and_(claimable, nobody_runs_it)
+    if queued_only:
+        claimable = and_(claimable, c.status == JobStatus.QUEUED, c.owner.is_(None))
     values = {"status": JobStatus.RUNNING, "owner": owner, "heartbeat_at": now}
     values |= {"message": None, "finished_at": None, "cancel_requested": False}
     with store.engine.begin() as conn:
@@ -228,10 +236,31 @@ def finish_job(
             )
 
 
-def request_cancel(store: Store, job_id: int) -> None:
-    """Ask the process running the job to stop sending (it finishes what is in flight)."""
+def queue_job(store: Store, job_id: int) -> bool:
+    """Queue a job that is not done for a run elsewhere (a cluster driver); False if done.
+
+    The caller knows no process runs it. Its heartbeat starts now, so the job
+    counts as interrupted only when no run has claimed it for STALE_AFTER.
+    """
+    values = {"status": JobStatus.QUEUED, "owner": None, "heartbeat_at": datetime.now(UTC)}
+    values |= {"message": None, "finished_at": None, "cancel_requested": False}
+    c = t.jobs.c
     with store.engine.begin() as conn:
-        conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(cancel_requested=True))
+        changed = conn.execute(
+            update(t.jobs).where(c.id == job_id, c.status != JobStatus.DONE).values(values)
+        )
+    return bool(changed.rowcount)
+
+
+def cancel_job(store: Store, job_id: int) -> None:
+    """Cancel a job: at once while queued and unclaimed, else through its run's heartbeat."""
+    c = t.jobs.c
+    waiting = and_(c.id == job_id, c.status == JobStatus.QUEUED, c.owner.is_(None))
+    ended = {"status": JobStatus.CANCELLED, "finished_at": datetime.now(UTC)}
+    ended["message"] = "Cancelled before it started; a resume goes on from here."
+    with store.engine.begin() as conn:
+        if not conn.execute(update(t.jobs).where(waiting).values(ended)).rowcount:
+            conn.execute(update(t.jobs).where(c.id == job_id).values(cancel_requested=True))
 
 
 def live_jobs(store: Store) -> list[Job]:

@@ -31,6 +31,7 @@ class ChatResult:
     # (max_tokens), or what the server says; None when the backend cannot tell.
     finish_reason: str | None = None
     price_factor: float = 1.0  # of the model's price: 0.5 for a Batch API reply
+    node: str = ""  # the Ray node whose sender got the reply; "" when sent in-process
 
 
 ResultCallback = Callable[[int, ChatResult], None]

@@ -124,6 +124,17 @@ def _review_workflow(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
+def _ray_cluster(conn: Connection) -> None:
+    """Jobs once queued for `seedbed worker` processes run on the Ray cluster now."""
+    _add_missing_columns(job_requests, ["node"])(conn)
+    for job_id, settings in conn.execute(select(jobs.c.id, jobs.c.settings)).all():
+        if "workers" not in settings:
+            continue
+        changed = {k: v for k, v in settings.items() if k != "workers"}
+        changed["cluster"] = bool(settings["workers"])
+        conn.execute(jobs.update().where(jobs.c.id == job_id).values(settings=changed))
+
+
 # (version, name, apply). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (
@@ -137,6 +148,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "review workflow: versions, reasons, undo, claims, preferences, judge", _review_workflow),
     (6, "provider batches of generation jobs", _create(job_batches)),
     (7, "each user's backend settings", _create(backend_settings)),
+    (8, "jobs on a Ray cluster: the node that served each request", _ray_cluster),
 ]
 
 

@@ -239,6 +239,8 @@ job_requests = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # Added by migration 7: the Ray node whose sender got the reply ("" when sent in-process).
+    Column("node", String(200), nullable=False, server_default=""),
     UniqueConstraint("job_id", "key", name="uq_job_request_key"),
     Index("ix_job_requests_job_status", "job_id", "status", "id"),
 )

@@ -18,6 +18,7 @@ from seedbed.llm import BackendConfig
 from seedbed.models import CandidateFilter, CandidateStatus
 from seedbed.store.core import Store
 from tests.app.test_pages import open_app, openai_settings, project_id, seen
+from tests.conftest import NODE_KEY
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.fakes import FakeBackend
 
@@ -269,32 +270,38 @@ def test_a_job_short_of_its_count_names_the_rounds_that_yielded_nothing(
     )
 
 
-# -- workers, batches, extra parameters ------------------------------------------------
+# -- the Ray cluster, batches, extra parameters ------------------------------------------
 
 
-def test_a_job_for_workers_waits_in_the_queue_and_can_be_cancelled(demo_store: Store) -> None:
-    with FakeOpenAIServer(reply=lambda _: ARTICLE) as server:
+def test_without_a_cluster_jobs_run_here_and_the_cluster_choice_is_off(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    at = open_app("generate", NEWS)
+    choice = at.checkbox(key="generate_on_cluster")
+    assert choice.disabled and not choice.value
+    assert "Start the app with RAY_ADDRESS set" in choice.help
+
+
+@pytest.mark.slow
+def test_a_job_on_the_ray_cluster_runs_there_and_names_its_nodes(
+    demo_store: Store, ray_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAY_ADDRESS", ray_cluster)
+    with FakeOpenAIServer(reply=lambda _: ARTICLE, api_key=NODE_KEY, delay=0.2) as server:
         at = open_app("generate", NEWS, **openai_settings(server))
-        at.number_input(key="generate_batch_n").set_value(20)
-        at.checkbox(key="generate_on_workers").check()
-        at.number_input(key="generate_batch_from").set_value(10)
+        assert at.checkbox(key="generate_on_cluster").value  # on by default with a cluster
+        at.number_input(key="generate_batch_n").set_value(8)
         at.button(key="generate_start").click().run()
         assert not at.exception, at.exception
         job = job_of(demo_store, NEWS)
-        assert (job.settings.workers, job.settings.batch_from) == (True, 10)
-        assert job.status == JobStatus.QUEUED and job.owner is None
-        assert not runner.running_here(job.id) and server.chat_requests == []  # not run here
-        assert any(
-            f"Job {job.id}** · attrprompt · queued for workers" in m.value for m in at.markdown
-        )
-        at.button(key=f"job_cancel_{job.id}").click().run()
-        assert jobs.get_job(demo_store, job.id).status == JobStatus.CANCELLED  # no worker needed
+        assert job.settings.cluster and not runner.running_here(job.id)
+        wait_for(lambda: jobs.get_job(demo_store, job.id).status == JobStatus.DONE, 120)
         at.run()
-        assert "Resuming gives the job back to the workers." in texts(at)
-        at.button(key=f"job_resume_{job.id}").click().run()
-        assert server.chat_requests == []  # still not run here
-    job = jobs.get_job(demo_store, job.id)
-    assert (job.status, job.owner) == (JobStatus.QUEUED, None)
+    assert any(f"Job {job.id}** · attrprompt · done · on the Ray cluster" in t for t in texts(at))
+    [served] = [t for t in texts(at) if t.startswith("Served by ")]
+    assert served.replace("\\", "").count(" requests)") == 2  # both nodes named (as read)
+    assert len(demo_store.list_candidates(job.project_id)) == 8
 
 
 def test_extra_parameters_reach_the_server_and_bad_ones_stop_everything(

@@ -1,4 +1,4 @@
-"""Fixtures for the job engine's and the workers' tests."""
+"""Fixtures for the job engine's tests."""
 
 from __future__ import annotations
 

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from seedbed.cli import main as cli
+from seedbed.jobs import runner
+from seedbed.jobs import state as jobs
+from seedbed.jobs.state import JobSettings, JobStatus
 from seedbed.models import Candidate, CandidateStatus, Project, Review
 from seedbed.store.core import Store
-from tests.conftest import ROOT
+from tests.conftest import NODE_KEY, ROOT
 from tests.fake_openai_server import ChatMessages, FakeOpenAIServer
 
 INSTRUCTIONS = "General instruction tuning"
@@ -362,3 +365,40 @@ def test_unreachable_storage_is_one_line_not_a_traceback(
     captured = capsys.readouterr()
     assert captured.err.startswith("error: Cannot reach the database postgresql://seedbed@")
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+@pytest.mark.slow
+def test_generate_on_a_ray_cluster_follows_the_job_and_names_its_nodes(
+    db: Path, ray_cluster: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAIServer(api_key=NODE_KEY, delay=0.2) as server:
+        code = cli.main(
+            [
+                "--db", str(db), "generate", "--project", NEWS, "--method", "attrprompt",
+                "-n", "6", "--backend", "openai", "--base-url", server.base_url,
+                "--model", "m", "--ray", ray_cluster,
+            ]
+        )  # fmt: skip
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert f"job 1 submitted to the Ray cluster at {ray_cluster}" in output
+    assert "job 1 done: 6/6 candidates" in output
+    assert cli.main(["--db", str(db), "jobs"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert " done " in line and line.count("served by ") == 1
+    served = line.split("served by ", 1)[1]
+    assert len(served.split(", ")) == 2  # both nodes named, with their request counts
+
+
+def test_a_cluster_job_resumes_only_on_a_cluster_and_cancel_stops_a_queued_job(
+    db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    store = store_at(db)
+    settings = JobSettings(method="attrprompt", n=3, cluster=True)
+    job_id = runner.start_job(store, project_named(store, NEWS), settings)
+
+    assert cli.main(["--db", str(db), "resume", "--job", str(job_id)]) == 1
+    assert "runs on a Ray cluster: pass --ray ADDRESS" in capsys.readouterr().err
+    assert cli.main(["--db", str(db), "cancel", "--job", str(job_id)]) == 0
+    assert jobs.get_job(store, job_id).status == JobStatus.CANCELLED  # nobody had claimed it

@@ -187,7 +187,7 @@ def test_cancel_cancels_the_open_batch_and_a_resume_sends_the_rest(
         thread = threading.Thread(target=runner.run_job, args=(store, job_id, "test-key"))
         thread.start()
         wait_until(lambda: any(r.batch_id for r in batch_rows.job_rows(store, job_id)))
-        jobs.request_cancel(store, job_id)
+        jobs.cancel_job(store, job_id)
         thread.join(10)
         assert jobs.get_job(store, job_id).status == JobStatus.CANCELLED
         [first] = server.batch_api.batches.values()

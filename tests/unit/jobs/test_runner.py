@@ -334,7 +334,7 @@ def test_cancel_stops_sending_and_a_resume_goes_on(
 
     def cancel_after_two(progress) -> None:
         if progress.stored == 2:
-            jobs.request_cancel(store, job_id)
+            jobs.cancel_job(store, job_id)
 
     job = runner.run_job(
         store,

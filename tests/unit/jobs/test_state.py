@@ -94,7 +94,7 @@ def test_cancel_is_seen_by_the_heartbeat_and_cleared_by_a_resume(
 ) -> None:
     job_id = new_job(every_store, project_id)
     jobs.claim_job(every_store, job_id, "me")
-    jobs.request_cancel(every_store, job_id)
+    jobs.cancel_job(every_store, job_id)
     assert jobs.heartbeat(every_store, job_id, "me", 0.0) == (True, True)
     jobs.finish_job(every_store, job_id, "me", JobStatus.CANCELLED, 2.0, "Cancelled.")
     resumed = jobs.claim_job(every_store, job_id, "you")
@@ -294,3 +294,22 @@ def test_a_version_1_database_gains_lineage_jobs_and_prices(tmp_path: Path) -> N
     )
     assert store.get_candidate(new_id).lineage == {"a": 1}
     assert pricing.load_prices(store).find("gpt-4o-mini") is not None
+
+
+def test_a_job_queued_for_a_cluster_driver_is_claimed_only_while_still_queued(
+    every_store: Store, project_id: int
+) -> None:
+    job_id = new_job(every_store, project_id)
+    jobs.claim_job(every_store, job_id, "dead-driver")
+    assert jobs.queue_job(every_store, job_id)  # what a resume on the cluster does
+    queued = jobs.get_job(every_store, job_id)
+    assert (queued.status, queued.owner, queued.is_interrupted()) == ("queued", None, False)
+    jobs.cancel_job(every_store, job_id)  # nobody has claimed it: cancelled at once
+    assert jobs.get_job(every_store, job_id).status == JobStatus.CANCELLED
+    assert jobs.claim_job(every_store, job_id, "late-driver", queued_only=True) is None
+    assert jobs.queue_job(every_store, job_id)
+    assert jobs.claim_job(every_store, job_id, "driver", queued_only=True).owner == "driver"
+    jobs.cancel_job(every_store, job_id)  # claimed: the run hears it at its heartbeat
+    assert jobs.heartbeat(every_store, job_id, "driver", 0.0) == (True, True)
+    jobs.finish_job(every_store, job_id, "driver", JobStatus.DONE, 1.0, None)
+    assert not jobs.queue_job(every_store, job_id)  # a done job stays done

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, select, text
 
+from seedbed.jobs import state as jobs
 from seedbed.models import CandidateFilter
 from seedbed.store import migrations, schema
 from seedbed.store.core import Store, make_engine
@@ -130,3 +131,38 @@ def test_processes_starting_together_on_a_new_database_all_get_it_migrated(
         if schema_name:
             with create_engine(POSTGRES_URL).begin() as conn:
                 conn.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
+
+
+def test_jobs_once_queued_for_workers_run_on_the_ray_cluster_after_migration_8(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'v6.db'}"
+    old = make_engine(url)
+    migrations.migrate(old, up_to=6)
+    now = datetime.now(UTC)
+    with old.begin() as conn:
+        conn.execute(
+            schema.projects.insert().values(
+                id=1, name="P", kind="instruction", labels=[], created_at=now
+            )
+        )
+        for job_id, workers in ((1, True), (2, False)):
+            settings = {"method": "attrprompt", "n": 5, "workers": workers}
+            conn.execute(
+                schema.jobs.insert().values(
+                    id=job_id,
+                    project_id=1,
+                    method="attrprompt",
+                    status="queued",
+                    settings=settings,
+                    created_at=now,
+                )
+            )
+    old.dispose()
+
+    store = Store(url)
+
+    assert jobs.get_job(store, 1).settings.cluster
+    assert not jobs.get_job(store, 2).settings.cluster
+    columns = {c["name"] for c in inspect(store.engine).get_columns("job_requests")}
+    assert "node" in columns
