@@ -25,39 +25,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.servers import free_port, wait_for_health  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 LIMIT = 0.02  # of one core
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"streamlit exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"streamlit did not answer at {url}")
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -86,7 +67,7 @@ def idle_share(app_dir: Path, watcher: str | None, seconds: float, browser) -> f
         server = subprocess.Popen(command, cwd=app_dir, env=env, stdout=log, stderr=log)
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_for_health(url, server)
+            wait_for_health(url, server, timeout=120)
             page = browser.new_page()
             page.goto(url)
             page.wait_for_selector('[data-testid="stSidebar"]', timeout=120_000)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +13,7 @@ import pytest
 
 from seedbed.store.core import Store
 from tests.conftest import ROOT
+from tests.servers import free_port, wait_for_health
 
 CHROMIUM = "/usr/bin/chromium"
 # No machine here reaches the internet: these flags keep chromium from trying.
@@ -32,26 +30,6 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_health(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer at {url}")
-
-
 class Server:
     def __init__(self, url: str, database_url: str) -> None:
         self.url = url
@@ -64,7 +42,7 @@ def running_server(
 ) -> Iterator[Server]:
     """`streamlit run app.py` on a free port with its own empty database; `args` are
     extra command-line options (e.g. `--secrets.files`), `env` extra variables."""
-    port = _free_port()
+    port = free_port()
     database_url = f"sqlite:///{tmp_path / 'e2e.db'}"
     environ = {**os.environ, "DATABASE_URL": database_url, "HF_HUB_OFFLINE": "1"}
     environ.pop("OPENAI_API_KEY", None)
@@ -79,7 +57,7 @@ def running_server(
     process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_for_health(url, process)
+        wait_for_health(url, process)
         yield Server(url, database_url)
     finally:
         process.terminate()
