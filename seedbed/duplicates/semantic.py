@@ -39,7 +39,8 @@ class SemanticIndex:
     def add(self, vector: np.ndarray) -> None:
         if self._size == len(self._rows):  # grow by doubling: adding stays cheap
             grown = np.zeros((max(64, 2 * self._size), len(vector)), dtype=np.float32)
-            grown[: self._size] = self._rows[: self._size]
+            if self._size:
+                grown[: self._size] = self._rows[: self._size]
             self._rows = grown
         self._rows[self._size] = vector
         self._size += 1
