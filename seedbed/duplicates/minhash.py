@@ -134,3 +134,13 @@ def pairwise_minhash_reference(
             kept.append(i)
             result.append(None)
     return result
+
+
+def duplicate_clusters(found: Sequence[int | None]) -> dict[int, list[int]]:
+    """Clusters from `*_duplicates` results: each kept position with the positions that
+    duplicate it, for clusters of two or more, largest first."""
+    clusters: dict[int, list[int]] = {}
+    for position, duplicate_of in enumerate(found):
+        if duplicate_of is not None:
+            clusters.setdefault(duplicate_of, [duplicate_of]).append(position)
+    return dict(sorted(clusters.items(), key=lambda item: (-len(item[1]), item[0])))

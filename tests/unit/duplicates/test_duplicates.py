@@ -112,3 +112,9 @@ def test_paraphrases_are_semantic_duplicates_with_the_real_model() -> None:
     pool = DuplicatePool(["How do I bake sourdough bread at home?"], embed=embed_texts)
     [_, semantic] = pool.checks("How can I bake sourdough bread at home?")
     assert not semantic.passed
+
+
+def test_clusters_group_copies_with_their_first_copy_largest_first() -> None:
+    from seedbed.duplicates.minhash import duplicate_clusters
+
+    assert duplicate_clusters([None, None, 0, 1, 0, None]) == {0: [0, 2, 4], 1: [1, 3]}
