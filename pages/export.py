@@ -6,6 +6,7 @@ from components.filter_panel import candidate_filter_panel
 from components.import_panel import import_data, import_project_panel, show_import_notices
 from components.router import require_router
 from components.state import current_project, get_store, plain
+from seedbed.duplicates.contamination import EvalSetError, read_eval_file
 from seedbed.errors import ExportError
 from seedbed.files.bundle import (
     MIME_TYPES,
@@ -24,6 +25,7 @@ from seedbed.files.records import (
     export_lines,
     formats_for,
 )
+from seedbed.files.splits import THRESHOLDS
 from seedbed.models import ProjectKind
 from seedbed.store.options import filter_options
 
@@ -71,18 +73,44 @@ with export_tab:
         system_prompt = left.text_input("System prompt (optional)", key="export_system_prompt")
     dedup = right.radio(
         "Duplicates",
-        ["none", "exact", "near"],
+        ["none", "exact", "near", "minhash", "semantic"],
         format_func={
             "none": "keep all",
             "exact": "drop exact (case, spaces ignored)",
             "near": "drop near",
+            "minhash": "drop MinHash",
+            "semantic": "drop semantic",
         }.get,
+        help="Near: character edit ratio. MinHash: shared word 3-grams (Jaccard), fast on "
+        "large sets. Semantic: same meaning (embedding cosine; embeds the texts).",
         horizontal=True,
         key="export_dedup",
     )
     near = 90.0
     if dedup == "near":
         near = right.slider("Similarity at least (rapidfuzz ratio)", 70, 100, 90, key="export_near")
+    similarity = None
+    if dedup in ("minhash", "semantic"):
+        what = "Jaccard of word 3-grams" if dedup == "minhash" else "embedding cosine"
+        similarity = right.slider(
+            f"Similarity at least ({what})",
+            0.5,
+            1.0,
+            THRESHOLDS[dedup],
+            0.01,
+            key=f"export_similarity_{dedup}",
+        )
+    eval_file = left.file_uploader(
+        "Evaluation set for the contamination check (optional): JSONL, CSV or text",
+        type=["jsonl", "json", "csv", "tsv", "txt"],
+        key="export_eval_file",
+    )
+    eval_items: list[str] = []
+    if eval_file is not None:
+        try:
+            eval_items = read_eval_file(eval_file.name, eval_file.getvalue())
+        except EvalSetError as error:
+            left.error(plain(str(error)))
     validation = right.slider("Validation share (%)", 0, 50, 0, 5, key="export_validation")
     seed = right.number_input("Split seed", 0, 2**31 - 1, 0, key="export_seed")
     license_id = left.selectbox("License (for the dataset card)", LICENSES, key="export_license")
@@ -98,6 +126,9 @@ with export_tab:
         where=where,
         dedup=dedup,
         near_threshold=float(near),
+        similarity_threshold=similarity,
+        eval_items=eval_items,
+        eval_name=eval_file.name if eval_file is not None else "",
         validation_fraction=validation / 100,
         seed=int(seed),
         system_prompt=system_prompt,

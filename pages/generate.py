@@ -206,6 +206,13 @@ if config.kind == "openai":
         "results within 24 hours. Servers without one get the requests directly.",
     )
     budget["batch_from"] = int(batch_from) or None
+budget["semantic_duplicates"] = where.checkbox(
+    "Flag semantic duplicates",
+    key="generate_semantic_duplicates",
+    help="Every candidate is checked against the pool (seeds, accepted and pending "
+    "candidates) for shared word 3-grams (MinHash). This adds a check of meaning: "
+    "all-MiniLM-L6-v2 embedding cosine at least 0.9, the closest pool text shown.",
+)
 job_settings = settings.model_copy(
     update={"n": int(batch_n), "concurrency": int(concurrency), "preview": False, **budget}
 )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
 from components.insights.data import selection_report
+from components.insights.duplicates import duplicates_tab
 from components.insights.presets import PRESETS, apply_preset, describe
 from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab
 from components.insights.utility import utility_tab
@@ -62,8 +63,8 @@ if too_small:
     st.stop()
 
 headline(reports)
-diversity, mapped, coverage, utility = st.tabs(
-    ["Diversity", "Embedding map", "Bias and coverage", "Utility check"]
+diversity, mapped, coverage, utility, duplicates = st.tabs(
+    ["Diversity", "Embedding map", "Bias and coverage", "Utility check", "Duplicates"]
 )
 with diversity:
     diversity_tab(reports)
@@ -76,3 +77,5 @@ with coverage:
     coverage_tab(reports, dimensions)
 with utility:
     utility_tab(store, project, filters)
+with duplicates:
+    duplicates_tab(store, project, filters)

@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from seedbed.duplicates.contamination import read_eval_file
 from seedbed.errors import InputError
 from seedbed.files import records as export
 from seedbed.files.attribute_files import dimensions_from_files, files_from_zip, merge_dimensions
@@ -51,8 +52,20 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name in ("method", "label", "annotator"):
         out.add_argument(f"--{name}", action="append", default=[], help="repeat for several")
     out.add_argument("--text", default="", help="only candidates containing this text")
-    out.add_argument("--dedup", choices=["none", "exact", "near"], default="none")
+    out.add_argument(
+        "--dedup", choices=["none", "exact", "near", "minhash", "semantic"], default="none"
+    )
     out.add_argument("--near-threshold", type=float, default=90.0, help="rapidfuzz ratio, 0-100")
+    out.add_argument(
+        "--similarity",
+        type=float,
+        default=None,
+        help="minhash: Jaccard (default 0.7); semantic: cosine (default 0.9)",
+    )
+    out.add_argument(
+        "--eval-set", type=Path, default=None, help="JSONL, CSV or text: the contamination check"
+    )
+    out.add_argument("--eval-ngram", type=int, default=13, help="shared words that flag a record")
     out.add_argument("--validation", type=float, default=0.0, help="share held out, e.g. 0.1")
     out.add_argument("--seed", type=int, default=0, help="seed of the train/validation split")
     out.add_argument("--system-prompt", default="")
@@ -90,6 +103,12 @@ def _options(args: argparse.Namespace) -> ExportOptions:
         where=where,
         dedup=args.dedup,
         near_threshold=args.near_threshold,
+        similarity_threshold=args.similarity,
+        eval_items=read_eval_file(args.eval_set.name, args.eval_set.read_bytes())
+        if args.eval_set
+        else [],
+        eval_name=args.eval_set.name if args.eval_set else "",
+        eval_ngram=args.eval_ngram,
         validation_fraction=args.validation,
         seed=args.seed,
         system_prompt=args.system_prompt,

@@ -52,6 +52,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--budget-usd", type=float, help="stop before passing this cost")
     generate.add_argument("--options", default="{}", help="method options as JSON")
     generate.add_argument(
+        "--semantic-duplicates",
+        action="store_true",
+        help="also flag candidates whose embedding is within cosine 0.9 of a pool text",
+    )
+    generate.add_argument(
         "--extra-params",
         default="",
         metavar="JSON",
@@ -173,6 +178,7 @@ def _settings(args: argparse.Namespace) -> JobSettings:
             budget_tokens=args.budget_tokens,
             budget_usd=args.budget_usd,
             batch_from=args.batch_from,
+            semantic_duplicates=args.semantic_duplicates,
         )
 
 

@@ -21,12 +21,19 @@ from pathlib import Path
 from pydantic import Field
 
 from seedbed.checks import empty_fields
+from seedbed.duplicates.contamination import NGRAM, contamination_report
 from seedbed.errors import ExportError
 from seedbed.files import records as export
 from seedbed.files.card import CardFacts, DataFile, Measure, describe_filter, render_card
 from seedbed.files.formats import PreferenceRecord
 from seedbed.files.recipe import RECIPE_FILE, build_recipe, recipe_json
-from seedbed.files.splits import NEAR_THRESHOLD, DedupMode, deduplicate, stratified_split
+from seedbed.files.splits import (
+    NEAR_THRESHOLD,
+    THRESHOLDS,
+    DedupMode,
+    deduplicate,
+    stratified_split,
+)
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Project, Strict, utcnow
 from seedbed.review.preferences import iter_preference_pairs
 from seedbed.store.core import Store
@@ -37,6 +44,12 @@ class ExportOptions(Strict):
     where: CandidateFilter = Field(default_factory=lambda: ACCEPTED.model_copy(deep=True))
     dedup: DedupMode = "none"
     near_threshold: float = Field(default=NEAR_THRESHOLD, ge=0, le=100)
+    # Jaccard (minhash) or cosine (semantic); None: the mode's default (splits.THRESHOLDS).
+    similarity_threshold: float | None = Field(default=None, ge=0, le=1)
+    # An evaluation set to check the export against (seedbed/duplicates/contamination.py).
+    eval_items: list[str] = Field(default_factory=list)
+    eval_name: str = ""
+    eval_ngram: int = Field(default=NGRAM, ge=1)
     validation_fraction: float = Field(default=0.0, ge=0, lt=1)
     seed: int = 0
     system_prompt: str = ""
@@ -88,8 +101,12 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
             content.get("instruction", ""), content.get("input", "")
         )
         planned.append(PlannedItem(candidate, content.get("label") or candidate.label, key))
+    threshold = options.near_threshold if options.dedup == "near" else options.similarity_threshold
     kept, dropped = deduplicate(
-        [(item.candidate.id, item.key) for item in planned], options.dedup, options.near_threshold
+        [(item.candidate.id, item.key) for item in planned],
+        options.dedup,
+        threshold,
+        embed=lambda texts: _embed(store, texts),
     )
     items = {item.candidate.id: item for item in planned if item.candidate.id not in dropped}
     train, validation = stratified_split(
@@ -99,6 +116,12 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
     )
     splits = {"train": train} | ({"validation": validation} if validation else {})
     return ExportPlan(options, items, splits, dropped, empty)
+
+
+def _embed(store: Store, texts: list[str]):
+    from seedbed.insights.embeddings import embed_texts  # the model loads only when asked
+
+    return embed_texts(texts, store)
 
 
 def count_empty(store: Store, project: Project, where: CandidateFilter) -> int:
@@ -171,10 +194,17 @@ def data_files(
 
 def _facts(project: Project, plan: ExportPlan, measure: Measure | None) -> CardFacts:
     options = plan.options
+    similar = THRESHOLDS.get(options.dedup, 0.0)
+    if options.similarity_threshold is not None:
+        similar = options.similarity_threshold
     dedup = {
         "none": "none",
         "exact": "exact duplicates (case and whitespace ignored) removed",
         "near": f"near duplicates (rapidfuzz ratio at least {options.near_threshold:g}) removed",
+        "minhash": f"exact duplicates and MinHash near duplicates (Jaccard similarity of word "
+        f"3-grams at least {similar:g}) removed",
+        "semantic": f"exact duplicates and semantic duplicates (cosine of all-MiniLM-L6-v2 "
+        f"embeddings at least {similar:g}) removed",
     }[options.dedup]
     if options.dedup != "none":
         dedup += f"; {len(plan.duplicates)} dropped, comparing instruction and input (or text)"
@@ -188,6 +218,10 @@ def _facts(project: Project, plan: ExportPlan, measure: Measure | None) -> CardF
         project, utcnow(), options.license, describe_filter(options.where), dedup, split
     )
     facts.left_out_empty = len(plan.empty)
+    if options.eval_items:
+        kept = [(i, plan.items[i].key) for ids in plan.splits.values() for i in ids]
+        report = contamination_report(kept, options.eval_items, options.eval_ngram)
+        facts.contamination = f"{report.summary()}, evaluation set {options.eval_name or 'given'}"
     for name, ids in plan.splits.items():
         facts.split_counts[name] = len(ids)
         facts.labels[name] = Counter(plan.items[i].label or "" for i in ids)

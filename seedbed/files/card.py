@@ -78,6 +78,7 @@ class CardFacts:
     label_aps: dict[str, float | None] = field(default_factory=dict)
     pair_source: str = ""
     left_out_empty: int = 0  # selected candidates with an empty required field
+    contamination: str = ""  # the contamination check's summary, when an evaluation set was given
 
     def summary(self) -> str:
         """One line for the page: records by split and the diversity."""
@@ -208,6 +209,9 @@ def render_card(facts: CardFacts) -> str:
         "",
         f"- Candidates: {_text(facts.selection)}.",
         f"- De-duplication: {facts.dedup}.",
+        "- Contamination check: "
+        + (_text(facts.contamination) if facts.contamination else "no evaluation set given")
+        + ".",
     ]
     lines += [f"- Split: {facts.split}.", ""]
     lines += ["## Counts", "", *_table(["split", "records"], list(facts.split_counts.items()))]

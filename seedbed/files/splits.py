@@ -5,13 +5,20 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-DedupMode = Literal["none", "exact", "near"]
+from seedbed.duplicates.minhash import MINHASH_THRESHOLD, minhash_duplicates
+from seedbed.duplicates.semantic import SEMANTIC_THRESHOLD, semantic_duplicates
+
+DedupMode = Literal["none", "exact", "near", "minhash", "semantic"]
 NEAR_THRESHOLD = 90.0
+# Each mode's default threshold (near: rapidfuzz ratio 0-100; minhash: Jaccard; semantic: cosine).
+THRESHOLDS = {"near": NEAR_THRESHOLD, "minhash": MINHASH_THRESHOLD, "semantic": SEMANTIC_THRESHOLD}
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 def normalise(text: str) -> str:
@@ -20,15 +27,23 @@ def normalise(text: str) -> str:
 
 
 def deduplicate(
-    items: Sequence[tuple[int, str]], mode: DedupMode = "exact", threshold: float = NEAR_THRESHOLD
+    items: Sequence[tuple[int, str]],
+    mode: DedupMode = "exact",
+    threshold: float | None = None,
+    embed: Embed | None = None,
 ) -> tuple[list[int], dict[int, int]]:
     """The ids to keep, and for each dropped id the kept id it duplicates.
 
     `items` are (id, text) in the order to keep them (the first copy wins).
-    "exact" compares normalised texts; "near" also drops a text whose
-    rapidfuzz `ratio` (0-100, normalised Levenshtein similarity) to a kept text
-    is at least `threshold`.
+    "exact" compares normalised texts; every other mode drops exact duplicates first,
+    then a text too similar to a kept one: "near" by rapidfuzz `ratio` (0-100,
+    normalised Levenshtein similarity), "minhash" by Jaccard similarity of word
+    3-grams, "semantic" by cosine of the sentence embeddings `embed` gives.
+    `threshold` (at least it is a duplicate) defaults to the mode's THRESHOLDS entry.
     """
+    if mode in ("minhash", "semantic"):
+        return _similar(items, mode, THRESHOLDS[mode] if threshold is None else threshold, embed)
+    threshold = NEAR_THRESHOLD if threshold is None else threshold
     kept: list[int] = []
     dropped: dict[int, int] = {}
     if mode == "none":
@@ -48,6 +63,28 @@ def deduplicate(
         first_of[key] = item_id
         kept.append(item_id)
         kept_texts.append(key)
+    return kept, dropped
+
+
+def _similar(
+    items: Sequence[tuple[int, str]], mode: DedupMode, threshold: float, embed: Embed | None
+) -> tuple[list[int], dict[int, int]]:
+    """Exact duplicates out, then MinHash or semantic duplicates among the rest."""
+    distinct, dropped = deduplicate(items, "exact")
+    text_of = dict(items)
+    texts = [text_of[item_id] for item_id in distinct]
+    if mode == "minhash":
+        found = minhash_duplicates(texts, threshold)
+    else:
+        if embed is None:
+            raise ValueError("Semantic de-duplication needs an embedding function.")
+        found = semantic_duplicates(embed(texts), threshold)
+    kept = []
+    for item_id, duplicate_of in zip(distinct, found, strict=True):
+        if duplicate_of is None:
+            kept.append(item_id)
+        else:
+            dropped[item_id] = distinct[duplicate_of]
     return kept, dropped
 
 

@@ -29,17 +29,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from seedbed.checks import empty_field_check, passed_instruction_checks
+from seedbed.duplicates.pool import DuplicatePool
 from seedbed.errors import BackendError, JobError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
 from seedbed.jobs.batches import BatchQueue, open_batches
-from seedbed.jobs.context import method_context, method_named, round_rng
+from seedbed.jobs.context import method_context, method_named, pool_texts, round_rng
 from seedbed.jobs.pricing import budget_problem, load_prices
 from seedbed.jobs.senders import OpenSenders, Sender, estimate_tokens
 from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord
 from seedbed.llm import ChatBackend, ChatResult
 from seedbed.methods.base import Draft, Outcome, Request, main_text
-from seedbed.models import Candidate, Usage
+from seedbed.models import Candidate, Project, Usage
 from seedbed.store.core import Store
 
 ProgressCallback = Callable[[JobProgress], None]
@@ -90,6 +91,8 @@ class JobEngine:
         for record in self.queue:  # instructions a lost process had added to the pool
             if pool_text := record.request.context.get("pool_text"):
                 self.context.novelty.add(pool_text)
+        # Stored texts only: a pending request's own instruction must not flag its candidate.
+        self.duplicates = _duplicate_pool(store, project, self.settings.semantic_duplicates)
         self.flights: dict[asyncio.Future[ChatResult], _Flight] = {}
         # Kept as running totals: a Batch API round may hold thousands of flights.
         self.in_flight: Counter[str] = Counter()  # stage -> requests in flight
@@ -296,6 +299,7 @@ class JobEngine:
         for draft in kept:  # the pool's rule: jobs/context.py POOL_RULE
             if passed_instruction_checks(draft.checks):
                 self.context.novelty.add(main_text(draft.content))
+                self.duplicates.add(main_text(draft.content))
         self._count(record.request.stage, result, cost, outcome, kept, ids, added)
 
     def _read(self, request: Request, result: ChatResult) -> Outcome:
@@ -322,8 +326,13 @@ class JobEngine:
             | {"backend": backend.name}
             | _extra_params(backend),
             usage=usage,  # a reply's tokens count once, on its first candidate
-            # Whatever the method: a record with an empty required field is flagged.
-            checks=[*draft.checks, empty_field_check(draft.content)],
+            # Whatever the method: a record with an empty required field is flagged, and
+            # one repeating a pool text (the pool as it was before this reply's drafts).
+            checks=[
+                *draft.checks,
+                empty_field_check(draft.content),
+                *self.duplicates.checks(main_text(draft.content)),
+            ],
             job_id=self.job.id,
             lineage={**draft.lineage, "job_request_id": record.id},
         )
@@ -395,6 +404,18 @@ class JobEngine:
 
     def finish(self, status: JobStatus, message: str | None) -> None:
         jobs.finish_job(self.store, self.job.id, self.owner, status, self.elapsed(), message)
+
+
+def _duplicate_pool(store: Store, project: Project, semantic: bool) -> DuplicatePool:
+    """The duplicate checks' index of the pool (POOL_RULE), with embeddings when asked."""
+    embed = None
+    if semantic:
+        from seedbed.insights.embeddings import embed_texts  # loads the model: only when asked
+
+        def embed(texts):  # noqa: ANN001, ANN202 - cached by content in the store
+            return embed_texts(list(texts), store)
+
+    return DuplicatePool(list(pool_texts(store, project)), embed)
 
 
 def _shortfall(stored: int, n: int, why: str, empty: list[int]) -> str:

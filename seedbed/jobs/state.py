@@ -70,6 +70,9 @@ class JobSettings(Strict):
     # Jobs of at least this many candidates go through the provider's Batch API
     # (seedbed/jobs/batches.py; half the price at OpenAI); None: never.
     batch_from: int | None = Field(default=None, ge=1)
+    # Flag candidates whose meaning repeats a pool text (embedding cosine; loads the
+    # sentence model). The MinHash duplicate check always runs.
+    semantic_duplicates: bool = False
 
     def uses_batches(self) -> bool:
         return self.batch_from is not None and self.n >= self.batch_from

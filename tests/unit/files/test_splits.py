@@ -79,3 +79,28 @@ def test_edge_cases() -> None:
     assert stratified_split([(3, None), (1, None)], 0.0) == ([1, 3], [])
     with pytest.raises(ValueError, match="below 1"):
         stratified_split([(1, None)], 1.0)
+
+
+def test_minhash_mode_drops_reworded_copies_after_exact_ones() -> None:
+    story = "Write a short story about a lighthouse keeper who finds a message in a bottle."
+    items = [
+        (1, story),
+        (2, story.upper()),
+        (3, story.replace("bottle", "jar")),
+        (4, "Explain how tides work in two sentences."),
+    ]
+    assert deduplicate(items, "minhash") == ([1, 4], {2: 1, 3: 1})
+    assert deduplicate(items, "minhash", threshold=0.95) == ([1, 3, 4], {2: 1})
+
+
+def test_semantic_mode_compares_embeddings() -> None:
+    import numpy as np
+
+    def embed(texts):  # same first word, same meaning: a stand-in for the sentence model
+        rows = [[1.0, 0.0] if text.startswith("Name") else [0.0, 1.0] for text in texts]
+        return np.array(rows, dtype=np.float32)
+
+    items = [(1, "Name a planet."), (2, "Explain tides."), (3, "Name a moon of Jupiter.")]
+    assert deduplicate(items, "semantic", embed=embed) == ([1, 2], {3: 1})
+    with pytest.raises(ValueError, match="embedding function"):
+        deduplicate(items, "semantic")

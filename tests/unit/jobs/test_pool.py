@@ -125,3 +125,14 @@ def test_an_empty_output_is_stored_flagged(store: Store) -> None:
     flagged = [check for check in candidate.checks if not check.passed]
     assert [check.name for check in flagged] == ["instance_empty_output", "empty_field"]
     assert flagged[-1].detail == "empty: output"
+
+
+def test_a_repeated_task_is_flagged_as_a_duplicate_naming_the_pool_text(store: Store) -> None:
+    project = instruction_project(store)
+    run_self_instruct(store, project, 1, one_task_per_request(HARBOUR))
+    assert check_of(store, project, HARBOUR, "minhash_duplicate").passed
+    variant = "Describe the old harbour at dawn with fishing boats and seagulls."
+    run_self_instruct(store, project, 1, one_task_per_request(variant))
+    check = check_of(store, project, variant, "minhash_duplicate")
+    assert not check.passed and check.detail.endswith(HARBOUR)
+    assert "Jaccard" in check.detail

@@ -1,0 +1,1 @@
+"""Near-duplicates by MinHash (word shingles) and by embedding cosine, and contamination."""
