@@ -386,7 +386,10 @@ def _json_each(element: json_object_values, compiler: Any, **kw: Any) -> str:
 
 @compiles(json_object_values, "postgresql")
 def _json_each_text(element: json_object_values, compiler: Any, **kw: Any) -> str:
-    return f"json_each_text({compiler.process(element.clauses, **kw)})"
+    # json_each_text refuses a scalar: an unedited candidate's edited_content is JSON null.
+    column = compiler.process(element.clauses, **kw)
+    guarded = f"CASE WHEN json_typeof({column}) = 'object' THEN {column} ELSE '{{}}'::json END"
+    return f"json_each_text({guarded})"
 
 
 def _any_value_holds(column: Any, text: str) -> Any:
