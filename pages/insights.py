@@ -3,9 +3,10 @@
 import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
-from components.insights.data import selection_report
+from components.insights.data import comparison, selection_report
+from components.insights.measures import headline
 from components.insights.presets import PRESETS, apply_preset, describe
-from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab
+from components.insights.sections import coverage_tab, diversity_tab, map_tab
 from components.insights.utility import utility_tab
 from components.router import require_router
 from components.state import get_store, plain, require_project
@@ -61,12 +62,14 @@ if too_small:
     st.page_link("pages/review.py", label="Go to Review", icon=":material/fact_check:")
     st.stop()
 
-headline(reports)
+# Two selections are compared at equal size; one is measured whole.
+compared = comparison(store, project, *filters.values()) if len(filters) == 2 else None
+headline(reports, compared)
 diversity, mapped, coverage, utility = st.tabs(
     ["Diversity", "Embedding map", "Bias and coverage", "Utility check"]
 )
 with diversity:
-    diversity_tab(reports)
+    diversity_tab(reports, compared)
 with mapped:
     focus = map_tab(reports)
     if focus is not None:

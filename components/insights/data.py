@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from components.state import get_store
+from seedbed.insights.compare import Comparison, compare_at_equal_size
 from seedbed.insights.embeddings import embed_texts
 from seedbed.insights.metrics import pca_2d, umap_2d
 from seedbed.insights.report import SelectionReport, build_report
@@ -63,6 +64,27 @@ def selection_report(
         targets,
         tuple(project.labels),
     )
+
+
+@st.cache_data(max_entries=4, show_spinner="Comparing the selections at equal size…")
+def _comparison(url: str, project_id: int, selections: tuple) -> Comparison | None:
+    store = get_store()
+    measured = []
+    for where_json, _version in selections:
+        rows = fetch_rows(store, project_id, CandidateFilter.model_validate_json(where_json))
+        measured.append((rows.texts, embed_with_progress(rows.texts, store, "candidates")))
+    return compare_at_equal_size(*measured)
+
+
+def comparison(
+    store: Store, project: Project, first: CandidateFilter, second: CandidateFilter
+) -> Comparison | None:
+    """Both selections measured at the smaller one's size, with the noise of that size."""
+    keys = tuple(
+        (where.model_dump_json(), selection_version(store, project.id, where))
+        for where in (first, second)
+    )
+    return _comparison(store.url, project.id, keys)
 
 
 @st.cache_data(max_entries=4, show_spinner="Drawing the map…")

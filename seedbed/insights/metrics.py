@@ -96,6 +96,7 @@ class PairSample:
     different_label: np.ndarray
     same_possible: int
     different_possible: int
+    labelled: bool = True  # False when no item has a label: "same label" then means every pair
 
 
 def sample_pair_similarities(
@@ -116,7 +117,11 @@ def sample_pair_similarities(
     same = _same_label_pairs(rng, groups, within, pairs)
     different = _cross_label_pairs(rng, codes, different_possible, pairs)
     return PairSample(
-        _dots(rows, *same), _dots(rows, *different), same_possible, different_possible
+        _dots(rows, *same),
+        _dots(rows, *different),
+        same_possible,
+        different_possible,
+        any(label is not None for label in labels),
     )
 
 
@@ -171,20 +176,23 @@ def _dots(rows: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray
     return np.einsum("ij,ij->i", rows[first], rows[second], dtype=np.float64)
 
 
+GROWTH_START = 10  # the APS of fewer items says little about the set
+
+
 def aps_growth(
     embeddings: np.ndarray, order: np.ndarray | None = None, points: int = 100
 ) -> tuple[np.ndarray, np.ndarray]:
     """APS of the first k rows for about `points` values of k, from running sums in O(n*d).
 
     `order` lists the rows as the set grew (by review time, say); None keeps row order.
-    Returns (k, APS of the first k), k from 10 (or n when smaller) to n.
+    Returns (k, APS of the first k), k from GROWTH_START (or n when smaller) to n.
     """
     rows = unit_rows(embeddings)
     n = len(rows)
     if n < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     order = np.arange(n) if order is None else np.asarray(order)
-    first = min(10, n)  # the APS of a handful of items says little
+    first = min(GROWTH_START, n)
     sizes = np.unique(np.linspace(first, n, min(points, n - first + 1)).round().astype(np.int64))
     values = np.empty(len(sizes))
     total, start = np.zeros(rows.shape[1]), 0

@@ -6,6 +6,7 @@ against the core measures computed directly; one test runs the real sentence mod
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -13,8 +14,9 @@ import pytest
 from sqlalchemy import insert
 from streamlit.testing.v1 import AppTest
 
+from components import charts
 from seedbed.insights import embeddings
-from seedbed.insights.metrics import average_pairwise_similarity
+from seedbed.insights.metrics import average_pairwise_similarity, sample_pair_similarities
 from seedbed.insights.selection import fetch_rows
 from seedbed.insights.text_metrics import lexical_measures
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Review
@@ -116,12 +118,85 @@ def test_compare_attrprompt_with_the_class_conditional_baseline(news: int) -> No
     assert "**A** · accepted · attrprompt · 60 items" in lines
     assert "**B** · accepted · class\\_conditional · 30 items" in lines
     baseline = [m for m in at.metric if m.label == "APS"][1]
-    assert baseline.proto.delta.endswith("vs A")
+    assert baseline.proto.delta.endswith("vs A at 30 items")
     table = at.dataframe[0].value
-    assert list(table.columns)[:3] == ["Measure", "A", "B"]
+    assert list(table.columns)[:6] == ["Measure", "A", "B", "A at 30", "B at 30", "B vs A"]
     # The baseline repeats a template: more similar, smaller vocabulary.
     aps = table.set_index("Measure").loc["Average pairwise similarity (APS)"]
     assert float(aps["B"]) > float(aps["A"])
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [(spec["layout"].get("title") or {}).get("text", "") for spec in chart_specs(at)]
+
+
+def test_size_dependent_measures_are_compared_at_equal_size(store: Store, news: int) -> None:
+    at = insights(insights_compare=True)
+    preset = next(g for g in at.get("button_group") if g.key == "insights_preset")
+    preset.set_value("attrprompt_baseline").run()
+    table = at.dataframe[0].value.set_index("Measure")
+    vocabulary = table.loc["Vocabulary size"]
+    # A's 60 items have more words than 30 of them: the fair figure is A at 30 items.
+    whole, at_30 = int(vocabulary["A"].replace(",", "")), vocabulary["A at 30"]
+    mean, interval = at_30.split(" (")
+    low, high = (float(v.replace(",", "")) for v in interval.rstrip(")").split("–"))
+    assert low <= float(mean.replace(",", "")) <= high < whole
+    assert vocabulary["B at 30"] == vocabulary["B"]  # B is 30 items: measured whole
+    assert table.loc["Average pairwise similarity (APS)", "B vs A"] == "B higher"
+    assert vocabulary["B vs A"] == "B lower"  # the template repeats its words
+    cards = {m.label: m for m in at.metric if m.proto.delta}
+    assert cards["Vocabulary"].proto.delta.endswith("vs A at 30 items")
+    assert any("equal size (each as 30 random items, 30 draws)" in c.value for c in at.caption)
+
+
+def test_a_difference_within_the_noise_is_said_so_and_not_coloured(news: int) -> None:
+    # The rejected items come from the same AttrPrompt generator as the accepted ones.
+    at = insights(insights_compare=True)
+    preset = next(g for g in at.get("button_group") if g.key == "insights_preset")
+    preset.set_value("accepted_rejected").run()
+    at.multiselect(key="insights_a_methods").set_value(["attrprompt"]).run()
+    table = at.dataframe[0].value.set_index("Measure")
+    assert table.loc["Average pairwise similarity (APS)", "B vs A"] == "within the noise"
+    aps = next(m for m in at.metric if m.label == "APS" and m.proto.delta)
+    assert aps.proto.delta.endswith("vs A at 10 items, within the noise")
+    assert aps.proto.color == aps.proto.GRAY  # never a green "improvement"
+
+
+def test_the_growth_chart_waits_for_ten_items(news: int) -> None:
+    at = insights()
+    assert "APS as the set grew" in chart_titles(at)
+    at.multiselect(key="insights_a_statuses").set_value(["rejected"]).run()
+    at.multiselect(key="insights_a_annotators").set_value(["ben"]).run()  # 4 items
+    assert "APS as the set grew" not in chart_titles(at)
+    notes = " ".join(c.value for c in at.caption)
+    assert "APS as the set grew needs at least 10 items" in notes
+    assert "has 4" in notes
+
+
+def test_the_map_offers_and_draws_only_fields_that_tell_points_apart(news: int) -> None:
+    at = insights()
+    colour = at.selectbox(key="insights_colour")
+    assert "method" in colour.options and "annotator" in colour.options
+    assert "job" not in colour.options  # no item of the fixture came from a job
+    colour.set_value("method").run()
+    spec = next(s for s in chart_specs(at) if "coloured by" in s["layout"]["title"]["text"])
+    assert spec["layout"]["title"]["text"].endswith("coloured by method")
+    assert spec["layout"]["legend"]["title"]["text"] == "method"
+    assert sorted(trace["name"] for trace in spec["data"]) == ["attrprompt", "class_conditional"]
+
+
+def test_pair_legend_says_same_label_only_where_there_are_labels() -> None:
+    vectors = np.random.default_rng(4).normal(size=(5, 4))
+    unlabelled = sample_pair_similarities(vectors, [None] * 5)
+    names = [trace.name for trace in charts.pair_histogram({"all": unlabelled}).data]
+    assert names == ["all 10 pairs"]
+    labelled = sample_pair_similarities(vectors, ["a", "a", "b", "b", "b"])
+    names = [trace.name for trace in charts.pair_histogram({"all": labelled}).data]
+    assert names == ["same label: all 4 pairs", "different labels: all 6 pairs"]
 
 
 def test_compare_accepted_with_rejected(news: int) -> None:
