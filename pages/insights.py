@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
+from components.insights.cost import cost_tab
 from components.insights.data import comparison, selection_report
 from components.insights.measures import headline
 from components.insights.presets import PRESETS, apply_preset, describe
@@ -65,8 +66,8 @@ if too_small:
 # Two selections are compared at equal size; one is measured whole.
 compared = comparison(store, project, *filters.values()) if len(filters) == 2 else None
 headline(reports, compared)
-diversity, mapped, coverage, utility = st.tabs(
-    ["Diversity", "Embedding map", "Bias and coverage", "Utility check"]
+diversity, mapped, coverage, utility, cost = st.tabs(
+    ["Diversity", "Embedding map", "Bias and coverage", "Utility check", "Cost per good item"]
 )
 with diversity:
     diversity_tab(reports, compared)
@@ -79,3 +80,5 @@ with coverage:
     coverage_tab(reports, dimensions)
 with utility:
     utility_tab(store, project, filters)
+with cost:
+    cost_tab(store, project)

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components.state import get_store
 from seedbed.insights.compare import Comparison, compare_at_equal_size
+from seedbed.insights.cost import CostRow, JobSpend, cost_table, job_spend
 from seedbed.insights.embeddings import embed_texts
 from seedbed.insights.metrics import pca_2d, umap_2d
 from seedbed.insights.report import SelectionReport, build_report
@@ -85,6 +86,23 @@ def comparison(
         for where in (first, second)
     )
     return _comparison(store.url, project.id, keys)
+
+
+@st.cache_data(max_entries=4, show_spinner="Adding up what each job spent and yielded…")
+def _costs(
+    url: str, project_id: int, version: tuple, spend: tuple[JobSpend, ...], by: str
+) -> list[CostRow]:
+    store = get_store()
+    rows = fetch_rows(store, project_id, CandidateFilter())
+    vectors = embed_with_progress(rows.texts, store, "candidates")
+    return cost_table(spend, rows, vectors, by)
+
+
+def costs(store: Store, project: Project, by: str) -> list[CostRow]:
+    """Cost, yield and diversity added per method or per job (recomputed as data changes)."""
+    spend = tuple(job_spend(store, project.id))
+    version = selection_version(store, project.id, CandidateFilter())
+    return _costs(store.url, project.id, version, spend, by)
 
 
 @st.cache_data(max_entries=4, show_spinner="Drawing the map…")

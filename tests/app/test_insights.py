@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
 from components import charts
@@ -337,3 +337,76 @@ def test_a_selection_by_job_and_by_creation_day(store: Store, news: int) -> None
     assert "accepted · 22 Nov–22 Nov · 2 items" in markdown(at)
     at.date_input(key="insights_a_dates").set_value((date(2026, 11, 20), date(2026, 11, 21))).run()
     assert "accepted · 20 Nov–21 Nov · 90 items" in markdown(at)
+
+
+# -- cost per good item ------------------------------------------------------------------
+def _job_with_requests(
+    store: Store, project_id: int, method: str, spent: list[tuple[int, int, float | None]]
+) -> int:
+    """A done job whose requests used (prompt, completion tokens, dollars) each; its items."""
+    with store.engine.begin() as conn:
+        job_id = conn.execute(
+            insert(t.jobs).values(
+                project_id=project_id, method=method, status="done", settings={}, created_at=LATER
+            )
+        ).inserted_primary_key[0]
+        for number, (prompt, completion, cost) in enumerate(spent):
+            conn.execute(
+                insert(t.job_requests).values(
+                    job_id=job_id,
+                    round=1,
+                    key=f"r{number}",
+                    stage="generate",
+                    request={},
+                    status="done",
+                    prompt_tokens=prompt,
+                    completion_tokens=completion,
+                    cost_usd=cost,
+                    created_at=LATER,
+                )
+            )
+        conn.execute(
+            update(t.candidates)
+            .where(t.candidates.c.project_id == project_id, t.candidates.c.method == method)
+            .values(job_id=job_id)
+        )
+    return job_id
+
+
+def test_cost_per_good_item_by_method_and_by_job(store: Store, news: int) -> None:
+    attrprompt = _job_with_requests(store, news, "attrprompt", [(4000, 2000, 0.30)] * 2)
+    _job_with_requests(store, news, "class_conditional", [(1000, 500, 0.10)])
+    at = insights()
+    table = next(d.value for d in at.dataframe if "Cost per accepted" in d.value.columns)
+    rows = table.set_index("Method")
+    # 60 accepted and 10 rejected AttrPrompt items for $0.60 and 12,000 tokens.
+    assert rows.loc["attrprompt", "Accepted"] == 60
+    assert rows.loc["attrprompt", "Acceptance rate"] == "86%"
+    assert rows.loc["attrprompt", "Tokens per accepted"] == "200"
+    assert rows.loc["attrprompt", "Cost per accepted"] == "$0.01000"
+    assert rows.loc["class_conditional", "Acceptance rate"] == "100%"
+    assert rows.loc["class_conditional", "Cost per accepted"] == f"${0.10 / 30:,.5f}"
+    # The varied AttrPrompt items add more diversity than the template's.
+    before, after = (float(v) for v in rows.loc["attrprompt", "Vendi before → after"].split(" → "))
+    assert after > before
+    assert float(rows.loc["attrprompt", "Vendi gained per $"].replace(",", "")) == pytest.approx(
+        (after - before) / 0.60, rel=0.02
+    )
+
+    next(g for g in at.get("button_group") if g.key == "insights_cost_by").set_value("job").run()
+    table = next(d.value for d in at.dataframe if "Cost per accepted" in d.value.columns)
+    assert list(table["Job"]) == [f"job {attrprompt}", f"job {attrprompt + 1}"]
+
+
+def test_cost_without_a_price_says_so(store: Store, news: int) -> None:
+    _job_with_requests(store, news, "attrprompt", [(4000, 2000, None)])
+    at = insights()
+    table = next(d.value for d in at.dataframe if "Cost per accepted" in d.value.columns)
+    row = table.set_index("Method").loc["attrprompt"]
+    assert row["Cost per accepted"] == "–" and row["Tokens per accepted"] == "100"
+    assert any("No price for some of the models of attrprompt" in c.value for c in at.caption)
+
+
+def test_cost_tab_without_jobs_points_to_generate(news: int) -> None:
+    at = insights()
+    assert any("No generation job has run" in i.value for i in at.info)
