@@ -70,14 +70,16 @@ def vendi_score(embeddings: np.ndarray) -> float | None:
     """The Vendi score (Friedman and Dieng, 2023) with the cosine kernel, in O(n*d^2).
 
     It is exp of the entropy of the eigenvalues of K/n, K = X X^T. The non-zero eigenvalues
-    of X X^T / n are those of the d x d matrix X^T X / n, so that is what is decomposed. It
-    reads as the effective number of distinct items: 1 when all are alike, n when orthogonal.
+    of X X^T / n are those of the d x d matrix X^T X / n, so the smaller of the two is what is
+    decomposed (n x n for a few items, as in a comparison's subsets). It reads as the
+    effective number of distinct items: 1 when all are alike, n when orthogonal.
     """
     n = len(embeddings)
     if n == 0:
         return None
     rows = unit_rows(embeddings)
-    second_moment = (rows.T @ rows).astype(np.float64) / n
+    small = rows @ rows.T if n < rows.shape[1] else rows.T @ rows
+    second_moment = small.astype(np.float64) / n
     eigenvalues = np.linalg.eigvalsh(second_moment)
     eigenvalues = eigenvalues[eigenvalues > 1e-12]
     eigenvalues /= eigenvalues.sum()  # the trace is 1 up to float error
