@@ -61,32 +61,34 @@ def hover_text(text: str, width: int = 70, limit: int = 420) -> str:
     return "<br>".join(html.escape(line, quote=False) for line in lines[:8])
 
 
-def embedding_map(frame: pd.DataFrame, colour: str, title: str = "") -> Figure:
+def embedding_map(frame: pd.DataFrame, colour: str | None, title: str = "") -> Figure:
     """A 2-D scatter of the embeddings (columns x, y, id, text and the colour field).
 
+    The legend is titled with the field it colours by; None draws every point alike.
     Each point carries its candidate id (customdata) so a click can open it.
     """
     frame = frame.assign(hover=[hover_text(text) for text in frame["text"]])
-    colours = STATUS_COLOURS if colour == "status" else None
+    field = colour or "id"
     figure = px.scatter(
         frame,
         x="x",
         y="y",
-        color=frame[colour].astype(str),
-        custom_data=["id", "hover", colour],
+        color=frame[colour].astype(str) if colour else None,
+        custom_data=["id", "hover", field],
         render_mode="webgl",
-        color_discrete_map=colours or {},
+        color_discrete_map=STATUS_COLOURS if colour == "status" else {},
         color_discrete_sequence=(SELECTION_COLOURS if colour == "selection" else CATEGORY_COLOURS),
     )
     figure.update_traces(
         marker={"size": 8, "opacity": 0.78, "line": {"width": 0}},
-        hovertemplate="<b>#%{customdata[0]}</b> · %{customdata[2]}<br>%{customdata[1]}"
-        "<extra></extra>",
+        hovertemplate="<b>#%{customdata[0]}</b>"
+        + (" · %{customdata[2]}" if colour else "")
+        + "<br>%{customdata[1]}<extra></extra>",
     )
-    figure.update_layout(legend_title_text="")
+    figure.update_layout(legend_title_text=html.escape(colour or ""))
     figure.update_xaxes(title="", showticklabels=False, zeroline=False)
     figure.update_yaxes(title="", showticklabels=False, zeroline=False)
-    return _style(figure, 560, title)
+    return _style(figure, 560, html.escape(title))
 
 
 def similarity_matrix(
@@ -121,14 +123,17 @@ def pair_histogram(samples: Mapping[str, PairSample]) -> Figure:
     single = len(samples) == 1
     sampled = False
     for position, (name, sample) in enumerate(samples.items()):
-        parts = [("same label", sample.same_label, sample.same_possible)]
-        if single:
+        # Without labels every item shares the one "no label": its pairs are all pairs.
+        kind = "same label" if sample.labelled else ""
+        parts = [(kind, sample.same_label, sample.same_possible)]
+        if single and sample.labelled:
             parts.append(("different labels", sample.different_label, sample.different_possible))
         for part, (kind, values, possible) in enumerate(parts):
             if len(values) == 0:
                 continue
             sampled = sampled or len(values) < possible
-            legend = f"{kind}: {_pairs_text(len(values), possible)}"
+            legend = _pairs_text(len(values), possible)
+            legend = f"{kind}: {legend}" if kind else legend
             figure.add_histogram(
                 x=values,
                 name=legend if single else f"{html.escape(name)}, {legend}",

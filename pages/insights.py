@@ -3,10 +3,12 @@
 import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
-from components.insights.data import selection_report
+from components.insights.cost import cost_tab
+from components.insights.data import comparison, selection_report
 from components.insights.duplicates import duplicates_tab
+from components.insights.measures import headline
 from components.insights.presets import PRESETS, apply_preset, describe
-from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab
+from components.insights.sections import coverage_tab, diversity_tab, map_tab
 from components.insights.utility import utility_tab
 from components.router import require_router
 from components.state import get_store, plain, require_project
@@ -62,12 +64,21 @@ if too_small:
     st.page_link("pages/review.py", label="Go to Review", icon=":material/fact_check:")
     st.stop()
 
-headline(reports)
-diversity, mapped, coverage, utility, duplicates = st.tabs(
-    ["Diversity", "Embedding map", "Bias and coverage", "Utility check", "Duplicates"]
+# Two selections are compared at equal size; one is measured whole.
+compared = comparison(store, project, *filters.values()) if len(filters) == 2 else None
+headline(reports, compared)
+diversity, mapped, coverage, utility, duplicates, cost = st.tabs(
+    [
+        "Diversity",
+        "Embedding map",
+        "Bias and coverage",
+        "Utility check",
+        "Duplicates",
+        "Cost per good item",
+    ]
 )
 with diversity:
-    diversity_tab(reports)
+    diversity_tab(reports, compared)
 with mapped:
     focus = map_tab(reports)
     if focus is not None:
@@ -79,3 +90,5 @@ with utility:
     utility_tab(store, project, filters)
 with duplicates:
     duplicates_tab(store, project, filters)
+with cost:
+    cost_tab(store, project)

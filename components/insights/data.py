@@ -15,6 +15,8 @@ import numpy as np
 import streamlit as st
 
 from components.state import get_store
+from seedbed.insights.compare import Comparison, compare_at_equal_size
+from seedbed.insights.cost import CostRow, JobSpend, cost_table, job_spend
 from seedbed.insights.embeddings import embed_texts
 from seedbed.insights.metrics import pca_2d, umap_2d
 from seedbed.insights.report import SelectionReport, build_report
@@ -63,6 +65,44 @@ def selection_report(
         targets,
         tuple(project.labels),
     )
+
+
+@st.cache_data(max_entries=4, show_spinner="Comparing the selections at equal size…")
+def _comparison(url: str, project_id: int, selections: tuple) -> Comparison | None:
+    store = get_store()
+    measured = []
+    for where_json, _version in selections:
+        rows = fetch_rows(store, project_id, CandidateFilter.model_validate_json(where_json))
+        measured.append((rows.texts, embed_with_progress(rows.texts, store, "candidates")))
+    return compare_at_equal_size(*measured)
+
+
+def comparison(
+    store: Store, project: Project, first: CandidateFilter, second: CandidateFilter
+) -> Comparison | None:
+    """Both selections measured at the smaller one's size, with the noise of that size."""
+    keys = tuple(
+        (where.model_dump_json(), selection_version(store, project.id, where))
+        for where in (first, second)
+    )
+    return _comparison(store.url, project.id, keys)
+
+
+@st.cache_data(max_entries=4, show_spinner="Adding up what each job spent and yielded…")
+def _costs(
+    url: str, project_id: int, version: tuple, spend: tuple[JobSpend, ...], by: str
+) -> list[CostRow]:
+    store = get_store()
+    rows = fetch_rows(store, project_id, CandidateFilter())
+    vectors = embed_with_progress(rows.texts, store, "candidates")
+    return cost_table(spend, rows, vectors, by)
+
+
+def costs(store: Store, project: Project, by: str) -> list[CostRow]:
+    """Cost, yield and diversity added per method or per job (recomputed as data changes)."""
+    spend = tuple(job_spend(store, project.id))
+    version = selection_version(store, project.id, CandidateFilter())
+    return _costs(store.url, project.id, version, spend, by)
 
 
 @st.cache_data(max_entries=4, show_spinner="Drawing the map…")

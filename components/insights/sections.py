@@ -13,92 +13,20 @@ import streamlit as st
 
 from components import charts
 from components.insights.data import map_coordinates
+from components.insights.measures import measures_table
 from components.state import plain
+from seedbed.insights.compare import Comparison
 from seedbed.insights.coverage import combination_counts
-from seedbed.insights.metrics import umap_available
-from seedbed.insights.report import MEASURES, SelectionReport
+from seedbed.insights.metrics import GROWTH_START, umap_available
+from seedbed.insights.report import SelectionReport
 from seedbed.models import AttributeDimension
 
 Reports = Mapping[str, SelectionReport]
-HEADLINE = ["aps", "vendi", "vocabulary", "ingf", "distinct_2", "compression"]
 
 
-def format_value(key: str, value: float | int | None) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    if key == "vocabulary":
-        return f"{int(value):,}"
-    if key == "ingf":
-        return f"{value:.1%}" if value >= 0.01 else f"{value:.3%}"
-    if key in ("vendi", "words"):
-        return f"{value:,.1f}"
-    if key == "compression":
-        return f"{value:.2f}"
-    return f"{value:.3f}"
-
-
-def headline(reports: Reports) -> None:
-    """The six main measures as metric cards, one row per selection; B shows its change."""
-    base = next(iter(reports.values()))
-    for position, (name, report) in enumerate(reports.items()):
-        prefix = f"**{'AB'[position]}** · " if len(reports) > 1 else ""
-        st.markdown(f"{prefix}{plain(name)} · {report.size:,} items")
-        columns = st.columns(len(HEADLINE))
-        for column, key in zip(columns, HEADLINE, strict=True):
-            info, value = MEASURES[key], report.values.get(key)
-            delta = None
-            if position and value is not None and base.values.get(key) is not None:
-                delta = f"{_signed(key, value - base.values[key])} vs A"
-            column.metric(
-                info.short or info.name,
-                format_value(key, value),
-                delta=delta,
-                delta_color="inverse" if info.better == "lower" else "normal",
-                help=f"{info.name}: {info.explanation} {info.better.capitalize()} is better."
-                if info.better
-                else info.explanation,
-                border=True,
-            )
-
-
-def _signed(key: str, difference: float) -> str:
-    text = format_value(key, abs(difference))
-    return ("+" if difference >= 0 else "-") + text  # Streamlit reads the ASCII sign
-
-
-def measures_table(reports: Reports) -> None:
-    """Every measure, each with its one-line explanation."""
-    rows = []
-    for key, info in MEASURES.items():
-        row = {"Measure": info.name}
-        for position, report in enumerate(reports.values()):
-            row["AB"[position] if len(reports) > 1 else "Value"] = format_value(
-                key, report.values.get(key)
-            )
-        row["Better"] = {"lower": "lower", "higher": "higher"}.get(info.better, "")
-        row["What it means"] = info.explanation
-        rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    notes = []
-    for name, report in reports.items():
-        if report.compression.sampled:
-            notes.append(
-                f"{name}: compression estimated on a random {report.compression.texts_used:,} "
-                f"of {report.size:,} items (about 1 MB; gzip only looks back 32 KB)."
-            )
-    total = sum(sum(report.timings.values()) for report in reports.values())
-    notes.append(
-        f"Exact over every item, without an n × n matrix; computed in {total:.2f} s "
-        "(embeddings aside). Embeddings: all-MiniLM-L6-v2."
-    )
-    st.caption(" ".join(notes))
-
-
-def diversity_tab(reports: Reports) -> None:
-    measures_table(reports)
+def diversity_tab(reports: Reports, comparison: Comparison | None = None) -> None:
+    measures_table(reports, comparison)
     samples = {name: report.pairs for name, report in reports.items()}
-    curves = {n: (r.growth_sizes, r.growth_aps) for n, r in reports.items()}
-    order = next(iter(reports.values())).growth_order
     lengths = {name: report.lexical.words_per_text for name, report in reports.items()}
     labelled = {n: r for n, r in reports.items() if len(r.labels.labels) >= 2}
     if labelled:
@@ -107,25 +35,19 @@ def diversity_tab(reports: Reports) -> None:
             "Mean cosine similarity of two items of one label (diagonal) or of two labels. "
             "Off-diagonal cells close to the diagonal: labels the data barely tells apart."
         )
-    if len(reports) == 1:
-        left, right = st.columns(2)
-        for report in labelled.values():
-            left.plotly_chart(charts.similarity_matrix(report.labels), width="stretch")
-        (right if labelled else left).plotly_chart(charts.pair_histogram(samples), width="stretch")
-        left, right = st.columns(2)
-        left.plotly_chart(charts.growth_chart(curves, order), width="stretch")
-        right.plotly_chart(charts.length_histogram(lengths), width="stretch")
-    else:
         shades = [np.nanmin(r.labels.matrix) for r in labelled.values()]
         shades += [np.nanmax(r.labels.matrix) for r in labelled.values()]
-        zrange = (float(min(shades)), float(max(shades))) if shades else None
+        zrange = (float(min(shades)), float(max(shades))) if len(reports) > 1 else None
         for column, (name, report) in zip(st.columns(2), labelled.items(), strict=False):
-            chart = charts.similarity_matrix(report.labels, name, zrange)
+            title = name if len(reports) > 1 else ""
+            chart = charts.similarity_matrix(report.labels, title, zrange)
             column.plotly_chart(chart, width="stretch")
-        left, right = st.columns(2)
-        left.plotly_chart(charts.pair_histogram(samples), width="stretch")
-        right.plotly_chart(charts.growth_chart(curves, order), width="stretch")
-        st.plotly_chart(charts.length_histogram(lengths), width="stretch")
+    figures = [charts.pair_histogram(samples), _growth(reports), charts.length_histogram(lengths)]
+    shown = [figure for figure in figures if figure is not None]
+    for start in range(0, len(shown), 2):
+        for column, figure in zip(st.columns(2), shown[start : start + 2], strict=False):
+            column.plotly_chart(figure, width="stretch")
+    _growth_note(reports)
     st.caption(
         " · ".join(
             f"{name}: median {np.median(r.lexical.words_per_text):.0f} words, 10th–90th "
@@ -137,6 +59,26 @@ def diversity_tab(reports: Reports) -> None:
     )
 
 
+def _growth(reports: Reports) -> object | None:
+    """APS as the set grew, for the selections with enough items to draw it."""
+    curves = {
+        n: (r.growth_sizes, r.growth_aps) for n, r in reports.items() if r.size >= GROWTH_START
+    }
+    if not curves:
+        return None
+    return charts.growth_chart(curves, next(iter(reports.values())).growth_order)
+
+
+def _growth_note(reports: Reports) -> None:
+    short = {n: r.size for n, r in reports.items() if r.size < GROWTH_START}
+    if short:
+        names = ", ".join(f"{plain(n)} has {size:,}" for n, size in short.items())
+        st.caption(
+            f"APS as the set grew needs at least {GROWTH_START} items, since the APS of a "
+            f"handful says little ({names}); it appears once there are more."
+        )
+
+
 def map_tab(reports: Reports) -> int | None:
     """The embedding map; returns the candidate id the user asked to open, if any."""
     frames = [
@@ -145,12 +87,16 @@ def map_tab(reports: Reports) -> int | None:
     ]
     frame = pd.concat(frames, ignore_index=True)
     vectors = np.vstack([report.sample_vectors for report in reports.values()])
-    fields = ["label", "method", "status", "annotator", "job"]
-    fields += [c for c in frame.columns if c.startswith("attribute: ")]
-    if len(reports) > 1:
-        fields.insert(0, "selection")
+    fields = colour_fields(frame)
+    if st.session_state.get("insights_colour") not in fields:
+        st.session_state.pop("insights_colour", None)  # a choice this map cannot draw
     left, middle = st.columns([2, 1])
-    colour = left.selectbox("Colour by", fields, key="insights_colour")
+    colour = left.selectbox(
+        "Colour by",
+        fields or ["nothing"],
+        key="insights_colour",
+        help="Only fields that tell the shown points apart are offered.",
+    )
     methods = ["PCA", "UMAP"] if umap_available() else ["PCA"]
     method = middle.radio("Projection", methods, horizontal=True, key="insights_projection")
     if not umap_available():
@@ -161,14 +107,22 @@ def map_tab(reports: Reports) -> int | None:
     total = sum(r.size for r in reports.values())
     title = f"{method} of the sentence embeddings: {shown:,} of {total:,} items"
     title += " (a random sample)" if shown < total else ""
+    title += f", coloured by {colour}" if fields else ""
     event = st.plotly_chart(
-        charts.embedding_map(frame, colour, title),
+        charts.embedding_map(frame, colour if fields else None, title),
         width="stretch",
         key="insights_map",
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
     )
     return _open_picker(frame, event)
+
+
+def colour_fields(frame: pd.DataFrame) -> list[str]:
+    """The fields the map can colour by: those with two values or more among its points."""
+    fields = ["selection", "label", "method", "status", "annotator", "job"]
+    fields += [c for c in frame.columns if c.startswith("attribute: ")]
+    return [f for f in fields if f in frame.columns and frame[f].astype(str).nunique() > 1]
 
 
 def _open_picker(frame: pd.DataFrame, event: object) -> int | None:

@@ -138,11 +138,36 @@ def preference_files(
 ) -> tuple[str, dict[str, list[PreferenceRecord]]]:
     """(where the pairs come from, pairs by split).
 
-    Judged pairs win when the project has any; they are split by pair with the
-    plan's fraction and seed. Otherwise accepted and rejected answers of one
-    prompt are paired, and a pair follows its chosen candidate's split.
+    Judged pairs win over decision pairs when the project has any; they are split by pair
+    with the plan's fraction and seed. Otherwise accepted and rejected answers of one
+    prompt are paired, and a pair follows its chosen candidate's split. Pairs made from
+    reviewers' edits join either, each in its candidate's split, marked source "edit".
     """
-    # Pairs an annotator judged in preference mode ("better" verdicts only).
+    split_of = {item_id: split for split, ids in plan.splits.items() for item_id in ids}
+    by_split: dict[str, list[PreferenceRecord]] = {split: [] for split in plan.splits}
+    sources = []
+    judged = _judged_pairs(store, project, plan)
+    if judged:
+        sources.append(TABLE_PAIR_SOURCE)
+        for split, records in judged.items():
+            by_split[split].extend(records)
+    else:
+        pairs = export.preference_pairs(store, project, plan.options.where, set(plan.items))
+        for chosen_id, pair in pairs:
+            by_split[split_of[chosen_id]].append(pair)
+        sources.append(export.PAIR_SOURCE)
+    edits = export.edit_pairs(store, project, plan.options.where, set(plan.items))
+    for candidate_id, pair in edits:
+        by_split[split_of[candidate_id]].append(pair)
+    if edits or not (judged or any(by_split.values())):
+        sources.append(export.EDIT_PAIR_SOURCE)
+    return "; and ".join(sources), by_split
+
+
+def _judged_pairs(
+    store: Store, project: Project, plan: ExportPlan
+) -> dict[str, list[PreferenceRecord]]:
+    """Pairs an annotator judged in preference mode ("better" verdicts only), by split."""
     judged = [
         (
             row["id"],
@@ -150,22 +175,17 @@ def preference_files(
         )
         for row in iter_preference_pairs(store, project.id)
     ]
-    if judged:
-        # Split like the candidates: no validation file when they have none.
-        fraction = plan.options.validation_fraction if "validation" in plan.splits else 0.0
-        ids = [(pair_id, None) for pair_id, _ in judged]
-        train, validation = stratified_split(ids, fraction, plan.options.seed)
-        by_id = dict(judged)
-        pairs_by_split = {"train": [by_id[i] for i in train]}
-        if "validation" in plan.splits:
-            pairs_by_split["validation"] = [by_id[i] for i in validation]
-        return TABLE_PAIR_SOURCE, pairs_by_split
-    pairs = export.preference_pairs(store, project, plan.options.where, set(plan.items))
-    split_of = {item_id: split for split, ids in plan.splits.items() for item_id in ids}
-    by_split: dict[str, list[PreferenceRecord]] = {split: [] for split in plan.splits}
-    for chosen_id, pair in pairs:
-        by_split[split_of[chosen_id]].append(pair)
-    return export.PAIR_SOURCE, by_split
+    if not judged:
+        return {}
+    # Split like the candidates: no validation file when they have none.
+    fraction = plan.options.validation_fraction if "validation" in plan.splits else 0.0
+    ids = [(pair_id, None) for pair_id, _ in judged]
+    train, validation = stratified_split(ids, fraction, plan.options.seed)
+    by_id = dict(judged)
+    pairs_by_split = {"train": [by_id[i] for i in train]}
+    if "validation" in plan.splits:
+        pairs_by_split["validation"] = [by_id[i] for i in validation]
+    return pairs_by_split
 
 
 def data_files(

@@ -68,12 +68,24 @@ class ShareGPTRecord(Record):
         return self
 
 
+PAIR_ORIGINS = {
+    "comparison": "a reviewer compared two completions of the prompt",
+    "edit": "a reviewer edited the completion: the edit is chosen, the original rejected",
+    "decisions": "an accepted and a rejected completion of the same prompt",
+}
+
+
 class PreferenceRecord(Record):
-    """TRL's DPOTrainer, standard (not conversational) format."""
+    """TRL's DPOTrainer, standard (not conversational) format, with where the pair came from.
+
+    `source` is a key of PAIR_ORIGINS; trainers ignore the extra column, and it lets a user
+    keep or drop the pairs made from edits.
+    """
 
     prompt: str
     chosen: str
     rejected: str
+    source: Literal["comparison", "edit", "decisions"] = "comparison"
 
 
 class ClassificationRecord(Record):

@@ -238,7 +238,35 @@ def preference_pairs(
                 pairs.append(
                     (
                         candidate.id,
-                        PreferenceRecord(prompt=prompt, chosen=completion, rejected=other),
+                        PreferenceRecord(
+                            prompt=prompt, chosen=completion, rejected=other, source="decisions"
+                        ),
                     )
                 )
+    return pairs
+
+
+EDIT_PAIR_SOURCE = "reviewers' edits (the edited text chosen, the original rejected)"
+
+
+def edit_pairs(
+    store: Store, project: Project, where: CandidateFilter, chosen_ids: set[int] | None = None
+) -> list[tuple[int, PreferenceRecord]]:
+    """(candidate id, pair) for every accepted candidate a reviewer edited.
+
+    An edit is a preference: the edited completion is chosen over what the model wrote.
+    `where` and `chosen_ids` narrow the candidates as in `preference_pairs`.
+    """
+    pairs = []
+    accepted_filter = where.model_copy(update={"statuses": [CandidateStatus.ACCEPTED]})
+    for candidate in store.iter_candidates(project.id, accepted_filter):
+        if candidate.edited_content is None:
+            continue
+        if chosen_ids is not None and candidate.id not in chosen_ids:
+            continue
+        prompt, edited = _pair_prompt(candidate, project)
+        _, original = _pair_prompt(candidate.model_copy(update={"edited_content": None}), project)
+        if prompt and edited != original:
+            pair = PreferenceRecord(prompt=prompt, chosen=edited, rejected=original, source="edit")
+            pairs.append((candidate.id, pair))
     return pairs

@@ -70,14 +70,16 @@ def vendi_score(embeddings: np.ndarray) -> float | None:
     """The Vendi score (Friedman and Dieng, 2023) with the cosine kernel, in O(n*d^2).
 
     It is exp of the entropy of the eigenvalues of K/n, K = X X^T. The non-zero eigenvalues
-    of X X^T / n are those of the d x d matrix X^T X / n, so that is what is decomposed. It
-    reads as the effective number of distinct items: 1 when all are alike, n when orthogonal.
+    of X X^T / n are those of the d x d matrix X^T X / n, so the smaller of the two is what is
+    decomposed (n x n for a few items, as in a comparison's subsets). It reads as the
+    effective number of distinct items: 1 when all are alike, n when orthogonal.
     """
     n = len(embeddings)
     if n == 0:
         return None
     rows = unit_rows(embeddings)
-    second_moment = (rows.T @ rows).astype(np.float64) / n
+    small = rows @ rows.T if n < rows.shape[1] else rows.T @ rows
+    second_moment = small.astype(np.float64) / n
     eigenvalues = np.linalg.eigvalsh(second_moment)
     eigenvalues = eigenvalues[eigenvalues > 1e-12]
     eigenvalues /= eigenvalues.sum()  # the trace is 1 up to float error
@@ -96,6 +98,7 @@ class PairSample:
     different_label: np.ndarray
     same_possible: int
     different_possible: int
+    labelled: bool = True  # False when no item has a label: "same label" then means every pair
 
 
 def sample_pair_similarities(
@@ -116,7 +119,11 @@ def sample_pair_similarities(
     same = _same_label_pairs(rng, groups, within, pairs)
     different = _cross_label_pairs(rng, codes, different_possible, pairs)
     return PairSample(
-        _dots(rows, *same), _dots(rows, *different), same_possible, different_possible
+        _dots(rows, *same),
+        _dots(rows, *different),
+        same_possible,
+        different_possible,
+        any(label is not None for label in labels),
     )
 
 
@@ -171,20 +178,23 @@ def _dots(rows: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray
     return np.einsum("ij,ij->i", rows[first], rows[second], dtype=np.float64)
 
 
+GROWTH_START = 10  # the APS of fewer items says little about the set
+
+
 def aps_growth(
     embeddings: np.ndarray, order: np.ndarray | None = None, points: int = 100
 ) -> tuple[np.ndarray, np.ndarray]:
     """APS of the first k rows for about `points` values of k, from running sums in O(n*d).
 
     `order` lists the rows as the set grew (by review time, say); None keeps row order.
-    Returns (k, APS of the first k), k from 10 (or n when smaller) to n.
+    Returns (k, APS of the first k), k from GROWTH_START (or n when smaller) to n.
     """
     rows = unit_rows(embeddings)
     n = len(rows)
     if n < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     order = np.arange(n) if order is None else np.asarray(order)
-    first = min(10, n)  # the APS of a handful of items says little
+    first = min(GROWTH_START, n)
     sizes = np.unique(np.linspace(first, n, min(points, n - first + 1)).round().astype(np.int64))
     values = np.empty(len(sizes))
     total, start = np.zeros(rows.shape[1]), 0

@@ -6,15 +6,17 @@ against the core measures computed directly; one test runs the real sentence mod
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
+from components import charts
 from seedbed.insights import embeddings
-from seedbed.insights.metrics import average_pairwise_similarity
+from seedbed.insights.metrics import average_pairwise_similarity, sample_pair_similarities
 from seedbed.insights.selection import fetch_rows
 from seedbed.insights.text_metrics import lexical_measures
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Review
@@ -116,12 +118,85 @@ def test_compare_attrprompt_with_the_class_conditional_baseline(news: int) -> No
     assert "**A** · accepted · attrprompt · 60 items" in lines
     assert "**B** · accepted · class\\_conditional · 30 items" in lines
     baseline = [m for m in at.metric if m.label == "APS"][1]
-    assert baseline.proto.delta.endswith("vs A")
+    assert baseline.proto.delta.endswith("vs A at 30 items")
     table = at.dataframe[0].value
-    assert list(table.columns)[:3] == ["Measure", "A", "B"]
+    assert list(table.columns)[:6] == ["Measure", "A", "B", "A at 30", "B at 30", "B vs A"]
     # The baseline repeats a template: more similar, smaller vocabulary.
     aps = table.set_index("Measure").loc["Average pairwise similarity (APS)"]
     assert float(aps["B"]) > float(aps["A"])
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [(spec["layout"].get("title") or {}).get("text", "") for spec in chart_specs(at)]
+
+
+def test_size_dependent_measures_are_compared_at_equal_size(store: Store, news: int) -> None:
+    at = insights(insights_compare=True)
+    preset = next(g for g in at.get("button_group") if g.key == "insights_preset")
+    preset.set_value("attrprompt_baseline").run()
+    table = at.dataframe[0].value.set_index("Measure")
+    vocabulary = table.loc["Vocabulary size"]
+    # A's 60 items have more words than 30 of them: the fair figure is A at 30 items.
+    whole, at_30 = int(vocabulary["A"].replace(",", "")), vocabulary["A at 30"]
+    mean, interval = at_30.split(" (")
+    low, high = (float(v.replace(",", "")) for v in interval.rstrip(")").split("–"))
+    assert low <= float(mean.replace(",", "")) <= high < whole
+    assert vocabulary["B at 30"] == vocabulary["B"]  # B is 30 items: measured whole
+    assert table.loc["Average pairwise similarity (APS)", "B vs A"] == "B higher"
+    assert vocabulary["B vs A"] == "B lower"  # the template repeats its words
+    cards = {m.label: m for m in at.metric if m.proto.delta}
+    assert cards["Vocabulary"].proto.delta.endswith("vs A at 30 items")
+    assert any("equal size (each as 30 random items, 30 draws)" in c.value for c in at.caption)
+
+
+def test_a_difference_within_the_noise_is_said_so_and_not_coloured(news: int) -> None:
+    # The rejected items come from the same AttrPrompt generator as the accepted ones.
+    at = insights(insights_compare=True)
+    preset = next(g for g in at.get("button_group") if g.key == "insights_preset")
+    preset.set_value("accepted_rejected").run()
+    at.multiselect(key="insights_a_methods").set_value(["attrprompt"]).run()
+    table = at.dataframe[0].value.set_index("Measure")
+    assert table.loc["Average pairwise similarity (APS)", "B vs A"] == "within the noise"
+    aps = next(m for m in at.metric if m.label == "APS" and m.proto.delta)
+    assert aps.proto.delta.endswith("vs A at 10 items, within the noise")
+    assert aps.proto.color == aps.proto.GRAY  # never a green "improvement"
+
+
+def test_the_growth_chart_waits_for_ten_items(news: int) -> None:
+    at = insights()
+    assert "APS as the set grew" in chart_titles(at)
+    at.multiselect(key="insights_a_statuses").set_value(["rejected"]).run()
+    at.multiselect(key="insights_a_annotators").set_value(["ben"]).run()  # 4 items
+    assert "APS as the set grew" not in chart_titles(at)
+    notes = " ".join(c.value for c in at.caption)
+    assert "APS as the set grew needs at least 10 items" in notes
+    assert "has 4" in notes
+
+
+def test_the_map_offers_and_draws_only_fields_that_tell_points_apart(news: int) -> None:
+    at = insights()
+    colour = at.selectbox(key="insights_colour")
+    assert "method" in colour.options and "annotator" in colour.options
+    assert "job" not in colour.options  # no item of the fixture came from a job
+    colour.set_value("method").run()
+    spec = next(s for s in chart_specs(at) if "coloured by" in s["layout"]["title"]["text"])
+    assert spec["layout"]["title"]["text"].endswith("coloured by method")
+    assert spec["layout"]["legend"]["title"]["text"] == "method"
+    assert sorted(trace["name"] for trace in spec["data"]) == ["attrprompt", "class_conditional"]
+
+
+def test_pair_legend_says_same_label_only_where_there_are_labels() -> None:
+    vectors = np.random.default_rng(4).normal(size=(5, 4))
+    unlabelled = sample_pair_similarities(vectors, [None] * 5)
+    names = [trace.name for trace in charts.pair_histogram({"all": unlabelled}).data]
+    assert names == ["all 10 pairs"]
+    labelled = sample_pair_similarities(vectors, ["a", "a", "b", "b", "b"])
+    names = [trace.name for trace in charts.pair_histogram({"all": labelled}).data]
+    assert names == ["same label: all 4 pairs", "different labels: all 6 pairs"]
 
 
 def test_compare_accepted_with_rejected(news: int) -> None:
@@ -262,3 +337,76 @@ def test_a_selection_by_job_and_by_creation_day(store: Store, news: int) -> None
     assert "accepted · 22 Nov–22 Nov · 2 items" in markdown(at)
     at.date_input(key="insights_a_dates").set_value((date(2026, 11, 20), date(2026, 11, 21))).run()
     assert "accepted · 20 Nov–21 Nov · 90 items" in markdown(at)
+
+
+# -- cost per good item ------------------------------------------------------------------
+def _job_with_requests(
+    store: Store, project_id: int, method: str, spent: list[tuple[int, int, float | None]]
+) -> int:
+    """A done job whose requests used (prompt, completion tokens, dollars) each; its items."""
+    with store.engine.begin() as conn:
+        job_id = conn.execute(
+            insert(t.jobs).values(
+                project_id=project_id, method=method, status="done", settings={}, created_at=LATER
+            )
+        ).inserted_primary_key[0]
+        for number, (prompt, completion, cost) in enumerate(spent):
+            conn.execute(
+                insert(t.job_requests).values(
+                    job_id=job_id,
+                    round=1,
+                    key=f"r{number}",
+                    stage="generate",
+                    request={},
+                    status="done",
+                    prompt_tokens=prompt,
+                    completion_tokens=completion,
+                    cost_usd=cost,
+                    created_at=LATER,
+                )
+            )
+        conn.execute(
+            update(t.candidates)
+            .where(t.candidates.c.project_id == project_id, t.candidates.c.method == method)
+            .values(job_id=job_id)
+        )
+    return job_id
+
+
+def test_cost_per_good_item_by_method_and_by_job(store: Store, news: int) -> None:
+    attrprompt = _job_with_requests(store, news, "attrprompt", [(4000, 2000, 0.30)] * 2)
+    _job_with_requests(store, news, "class_conditional", [(1000, 500, 0.10)])
+    at = insights()
+    table = next(d.value for d in at.dataframe if "Cost per accepted" in d.value.columns)
+    rows = table.set_index("Method")
+    # 60 accepted and 10 rejected AttrPrompt items for $0.60 and 12,000 tokens.
+    assert rows.loc["attrprompt", "Accepted"] == 60
+    assert rows.loc["attrprompt", "Acceptance rate"] == "86%"
+    assert rows.loc["attrprompt", "Tokens per accepted"] == "200"
+    assert rows.loc["attrprompt", "Cost per accepted"] == "$0.01000"
+    assert rows.loc["class_conditional", "Acceptance rate"] == "100%"
+    assert rows.loc["class_conditional", "Cost per accepted"] == f"${0.10 / 30:,.5f}"
+    # The varied AttrPrompt items add more diversity than the template's.
+    before, after = (float(v) for v in rows.loc["attrprompt", "Vendi before → after"].split(" → "))
+    assert after > before
+    assert float(rows.loc["attrprompt", "Vendi gained per $"].replace(",", "")) == pytest.approx(
+        (after - before) / 0.60, rel=0.02
+    )
+
+    next(g for g in at.get("button_group") if g.key == "insights_cost_by").set_value("job").run()
+    table = next(d.value for d in at.dataframe if "Cost per accepted" in d.value.columns)
+    assert list(table["Job"]) == [f"job {attrprompt}", f"job {attrprompt + 1}"]
+
+
+def test_cost_without_a_price_says_so(store: Store, news: int) -> None:
+    _job_with_requests(store, news, "attrprompt", [(4000, 2000, None)])
+    at = insights()
+    table = next(d.value for d in at.dataframe if "Cost per accepted" in d.value.columns)
+    row = table.set_index("Method").loc["attrprompt"]
+    assert row["Cost per accepted"] == "–" and row["Tokens per accepted"] == "100"
+    assert any("No price for some of the models of attrprompt" in c.value for c in at.caption)
+
+
+def test_cost_tab_without_jobs_points_to_generate(news: int) -> None:
+    at = insights()
+    assert any("No generation job has run" in i.value for i in at.info)

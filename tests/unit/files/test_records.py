@@ -22,7 +22,15 @@ from seedbed.files.records import (
     openai_chat_record,
     sharegpt_record,
 )
-from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project, ProjectKind, utcnow
+from seedbed.models import (
+    Candidate,
+    CandidateFilter,
+    CandidateStatus,
+    Project,
+    ProjectKind,
+    Review,
+    utcnow,
+)
 from seedbed.store import schema as t
 from seedbed.store.core import Store
 from tests.export_data import INSTRUCTIONS, NEWS, Filled, fill
@@ -212,10 +220,39 @@ def test_preference_pairs_from_accepted_and_rejected_answers(
 ) -> None:
     out = export_dir(store, filled.instruction_id, tmp_path, formats=["preference"])
     assert records(out / "preference.jsonl") == [
-        {"prompt": "Name a planet with rings.", "chosen": "Saturn", "rejected": "Mars"}
+        {
+            "prompt": "Name a planet with rings.",
+            "chosen": "Saturn",
+            "rejected": "Mars",
+            "source": "decisions",
+        },
+        EDIT_PAIR,
     ]
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "accepted and rejected candidates answering the same prompt" in card
+    assert "reviewers' edits (the edited text chosen, the original rejected)" in card
+
+
+# ben edited "Bonjour" into this before accepting it: the edit is a preference.
+EDIT_PAIR = {
+    "prompt": "Greet in French.\n\na friend",
+    "chosen": "Bonjour, ça va ? 😊",
+    "rejected": "Bonjour",
+    "source": "edit",
+}
+
+
+def test_an_edit_is_exported_as_a_preference_pair_marked_edit(
+    store: Store, filled: Filled, tmp_path: Path
+) -> None:
+    out = export_dir(store, filled.instruction_id, tmp_path, formats=["preference"])
+    assert [r for r in records(out / "preference.jsonl") if r["source"] == "edit"] == [EDIT_PAIR]
+    # Only accepted edits count: a reviewer who then rejected the item preferred neither.
+    store.record_review(
+        Review(candidate_id=filled.ids["edited"], decision="rejected", annotator="ana")
+    )
+    again = export_dir(store, filled.instruction_id, tmp_path / "b", formats=["preference"])
+    assert not [r for r in records(again / "preference.jsonl") if r["source"] == "edit"]
 
 
 def test_judged_preference_pairs_win_when_there_are_any(
@@ -243,7 +280,13 @@ def test_judged_preference_pairs_win_when_there_are_any(
             )
     out = export_dir(store, filled.instruction_id, tmp_path, formats=["preference"])
     assert records(out / "preference.jsonl") == [
-        {"prompt": "Name a planet with rings.", "chosen": "Saturn", "rejected": "Mars"}
+        {
+            "prompt": "Name a planet with rings.",
+            "chosen": "Saturn",
+            "rejected": "Mars",
+            "source": "comparison",
+        },
+        EDIT_PAIR,  # edits join the judged pairs
     ]
     assert "judged in preference mode" in (out / "README.md").read_text(encoding="utf-8")
 
