@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
+from components.insights.conversations import conversations_section, selection_conversations
 from components.insights.data import selection_report
 from components.insights.presets import PRESETS, apply_preset, describe
 from components.insights.sections import coverage_tab, diversity_tab, headline, map_tab
@@ -62,8 +63,14 @@ if too_small:
     st.stop()
 
 headline(reports)
-diversity, mapped, coverage, utility = st.tabs(
-    ["Diversity", "Embedding map", "Bias and coverage", "Utility check"]
+chats = {
+    name: found
+    for name, where in filters.items()
+    if (found := selection_conversations(store, project, where)) is not None
+}
+names = ["Diversity", "Embedding map", "Bias and coverage", "Utility check"]
+diversity, mapped, coverage, utility, *conversations = st.tabs(
+    names + (["Conversations"] if chats else [])
 )
 with diversity:
     diversity_tab(reports)
@@ -76,3 +83,6 @@ with coverage:
     coverage_tab(reports, dimensions)
 with utility:
     utility_tab(store, project, filters)
+if chats:
+    with conversations[0]:
+        conversations_section(chats)

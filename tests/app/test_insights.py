@@ -262,3 +262,23 @@ def test_a_selection_by_job_and_by_creation_day(store: Store, news: int) -> None
     assert "accepted · 22 Nov–22 Nov · 2 items" in markdown(at)
     at.date_input(key="insights_a_dates").set_value((date(2026, 11, 20), date(2026, 11, 21))).run()
     assert "accepted · 20 Nov–21 Nov · 90 items" in markdown(at)
+
+
+def test_conversations_are_measured_by_exchanges_and_varied_openings(
+    demo_store: Store, fake_embedder: BagOfWordsEmbedder
+) -> None:
+    general = next(p.id for p in demo_store.list_projects() if p.kind == "instruction")
+    openings = ["Plan a trip to Lima?", "Plan a trip to Lima?", "Explain how tides work?"]
+    for number, opening in enumerate(openings, start=1):
+        content = {"user_1": opening, "assistant_1": f"Answer {number}."}
+        for exchange in range(2, number + 1):
+            content |= {f"user_{exchange}": "More?", f"assistant_{exchange}": "Yes."}
+        demo_store.add_candidate(
+            Candidate(project_id=general, content=content, method="conversation", status="accepted")
+        )
+    at = open_app("insights", project="General instruction tuning")
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Conversations"] == "3"
+    assert shown["Exchanges per conversation"] == "2.0"  # 1, 2 and 3 exchanges
+    assert shown["Different first user turns"] == "67%"
