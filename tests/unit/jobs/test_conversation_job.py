@@ -90,9 +90,9 @@ def test_a_job_grows_conversations_each_role_with_its_model_and_exports_every_tu
     assert len(cut_one.content) == 2 * EXCHANGES  # the whole conversation stays the original
 
     out = tmp_path / "export"
-    export_to_path(
-        store, project, ExportOptions(formats=["openai_chat", "sharegpt"], where=ACCEPTED), out
-    )
+    # Exact de-duplication on: conversations differ in their user turns, so both stay.
+    options = ExportOptions(formats=["openai_chat", "sharegpt"], where=ACCEPTED, dedup="exact")
+    export_to_path(store, project, options, out)
     turns_by_format = {}
     for fmt, key in (("openai_chat", "messages"), ("sharegpt", "conversations")):
         lines = (out / f"{fmt}.jsonl").read_text(encoding="utf-8").splitlines()
