@@ -317,14 +317,15 @@ def _turn_check(name: str, failures: list[str], score: float | None = None) -> C
     return Check(name=name, passed=not failures, score=score, detail="; ".join(failures))
 
 
-def conversation_checks(content: dict[str, str]) -> list[Check]:
+def conversation_checks(content: dict[str, str], simulated_from: int = 1) -> list[Check]:
     """Each turn of a conversation checked; one check per kind names the turns that failed.
 
     - refusal: a turn reads like a refusal;
     - repeated_turn: a turn repeats an earlier turn of the same role (ROUGE-L F above
       REPEAT_THRESHOLD; the score is the highest found);
-    - user_asks: a user turn answers instead of asking (opens like an answer, or runs
-      past ASKING_WORDS words without a question or a request).
+    - user_asks: a simulated user turn (exchange `simulated_from` on; an opening taken
+      from a seed task is not the simulator's) answers instead of asking: it opens like
+      an answer, or runs past ASKING_WORDS words without a question or a request.
     Empty turns are the engine's empty_field check (`empty_fields`).
     """
     refusals, repeats, answers = [], [], []
@@ -341,7 +342,8 @@ def conversation_checks(content: dict[str, str]) -> list[Check]:
         if score > REPEAT_THRESHOLD:
             repeats.append(f"{where} repeats an earlier {role} turn (ROUGE-L {score:.2f})")
         seen[role].append(tokens)
-        if role == "user" and text.strip() and _answers(text):
+        simulated = role == "user" and index // 2 + 1 >= simulated_from
+        if simulated and text.strip() and _answers(text):
             answers.append(f"{where} answers instead of asking")
     return [
         _turn_check("refusal", refusals),

@@ -195,11 +195,13 @@ class Conversation(Method):
         content = content_of(turns)
         context = request.context
         lineage = {**context.get("origin", {}), "exchanges": len(turns) // 2}
+        origin_is_item = lineage.get("start") == "item"
         draft = Draft(
             content=content,
             label=context.get("label"),
             attributes=context.get("attributes") or {},
-            checks=conversation_checks(content),
+            # An opening taken from an item is the user's own words, not the simulator's.
+            checks=conversation_checks(content, simulated_from=2 if origin_is_item else 1),
             lineage=lineage,
         )
         return Outcome(drafts=[draft])

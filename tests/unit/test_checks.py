@@ -346,6 +346,13 @@ def test_a_user_turn_that_answers_instead_of_asking_is_flagged(user_turn: str) -
     assert checks["user_asks"].detail == "user 2 answers instead of asking"
 
 
+def test_an_opening_not_written_by_the_simulator_is_not_asked_to_ask() -> None:
+    long_seed = " ".join(["Rewrite the paragraph below in plain words for a child."] * 8)
+    content = {"user_1": long_seed, "assistant_1": "Here it is."}
+    assert not _by_name(content)["user_asks"].passed
+    assert all(c.passed for c in conversation_checks(content, simulated_from=2))
+
+
 def test_a_refusal_in_any_turn_is_named_with_its_turn() -> None:
     checks = _by_name({"user_1": "Help me?", "assistant_1": "I'm sorry, I cannot do that."})
     assert checks["refusal"].detail == "assistant 1: contains 'I'm sorry'"
