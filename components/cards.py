@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components.state import plain, show_text
+from seedbed.conversations import is_conversation, turns
 from seedbed.jobs.context import POOL_RULE
 from seedbed.models import Candidate
 from seedbed.review.judge import CRITERIA, JudgeResult
@@ -25,13 +26,30 @@ FIELD_TITLES = {
 _CLOSEST = "closest: "
 
 
+def field_title(field: str) -> str:
+    """A content field's title: "Instruction", "User 2" for a conversation's turn key."""
+    return FIELD_TITLES.get(field, field.replace("_", " ").capitalize())
+
+
 def content_fields(content: dict[str, str]) -> None:
-    """Each field under its title, as plain text (an empty input is left out)."""
+    """Each field under its title, as plain text (an empty input is left out);
+    a conversation as a chat, one bubble a turn."""
+    if is_conversation(content):
+        chat(content)
+        return
     for field, value in content.items():
         if field == "input" and not value:
             continue
-        st.caption(plain(FIELD_TITLES.get(field, field.capitalize())))
+        st.caption(plain(field_title(field)))
         show_text(value)
+
+
+def chat(content: dict[str, str]) -> None:
+    """A conversation's turns as chat messages, each turn's text as plain text."""
+    for index, (role, text) in enumerate(turns(content)):
+        with st.chat_message(role):
+            st.caption(f"{role.capitalize()} · exchange {index // 2 + 1}")
+            show_text(text)
 
 
 def candidate_card(candidate: Candidate) -> None:

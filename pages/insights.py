@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.filter_panel import candidate_filter_panel
+from components.insights.conversations import conversations_section, selection_conversations
 from components.insights.cost import cost_tab
 from components.insights.data import comparison, selection_report
 from components.insights.duplicates import duplicates_tab
@@ -67,16 +68,14 @@ if too_small:
 # Two selections are compared at equal size; one is measured whole.
 compared = comparison(store, project, *filters.values()) if len(filters) == 2 else None
 headline(reports, compared)
-diversity, mapped, coverage, utility, duplicates, cost = st.tabs(
-    [
-        "Diversity",
-        "Embedding map",
-        "Bias and coverage",
-        "Utility check",
-        "Duplicates",
-        "Cost per good item",
-    ]
-)
+chats = {
+    name: found
+    for name, where in filters.items()
+    if (found := selection_conversations(store, project, where)) is not None
+}
+names = ["Diversity", "Embedding map", "Bias and coverage", "Utility check", "Duplicates"]
+names += ["Cost per good item"] + (["Conversations"] if chats else [])
+diversity, mapped, coverage, utility, duplicates, cost, *conversations = st.tabs(names)
 with diversity:
     diversity_tab(reports, compared)
 with mapped:
@@ -92,3 +91,6 @@ with duplicates:
     duplicates_tab(store, project, filters)
 with cost:
     cost_tab(store, project)
+if chats:
+    with conversations[0]:
+        conversations_section(chats)

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache
 
+from seedbed.conversations import is_conversation, turns
 from seedbed.models import Check, Instance
 from seedbed.novelty import (
     NoveltyIndex,
@@ -36,6 +37,7 @@ __all__ = [
     "NoveltyIndex",
     "Tokenizer",
     "blocklist_check",
+    "conversation_checks",
     "empty_field_check",
     "empty_fields",
     "format_check",
@@ -174,9 +176,12 @@ def empty_fields(content: dict[str, str]) -> list[str]:
     """The required fields of `content` that are empty (whitespace counts as empty).
 
     An instruction record needs its instruction and its output (an input is
-    optional); a labelled text needs its text and, when it has the field, its label.
+    optional); a labelled text needs its text and, when it has the field, its label;
+    a conversation needs every turn.
     """
-    if "instruction" in content:
+    if is_conversation(content):
+        required = tuple(content)
+    elif "instruction" in content:
         required = ("instruction", "output")
     else:
         required = ("text", "label") if "label" in content else ("text",)
@@ -289,3 +294,65 @@ def instance_checks(instances: Sequence[Instance]) -> list[Check]:
             "ends with ':'",
         ),
     ]
+
+
+# A repeated turn: ROUGE-L F against an earlier turn of the same role above this.
+REPEAT_THRESHOLD = 0.8
+# A user turn opening like an answer ("Sure! Here is ...", "Great question").
+_ANSWER_OPENING = re.compile(
+    r"^\W*(?:sure|certainly|of course|absolutely|great question|good question"
+    r"|here(?:['’]s| is| are)|i['’]?d be (?:happy|glad)|i hope this helps|in summary)\b",
+    re.IGNORECASE,
+)
+# What asking looks like: a question mark or a request ("could you", "explain", "I need").
+_REQUEST_CUE = re.compile(
+    r"\?|\b(?:please|can you|could you|would you|will you|tell me|show me|give me|help me"
+    r"|explain|describe|i (?:want|need|would like)|i['’]d like|let['’]?s|how about|what about)\b",
+    re.IGNORECASE,
+)
+ASKING_WORDS = 60  # a longer user turn with no request cue reads as an answer
+
+
+def _turn_check(name: str, failures: list[str], score: float | None = None) -> Check:
+    return Check(name=name, passed=not failures, score=score, detail="; ".join(failures))
+
+
+def conversation_checks(content: dict[str, str], simulated_from: int = 1) -> list[Check]:
+    """Each turn of a conversation checked; one check per kind names the turns that failed.
+
+    - refusal: a turn reads like a refusal;
+    - repeated_turn: a turn repeats an earlier turn of the same role (ROUGE-L F above
+      REPEAT_THRESHOLD; the score is the highest found);
+    - user_asks: a simulated user turn (exchange `simulated_from` on; an opening taken
+      from a seed task is not the simulator's) answers instead of asking: it opens like
+      an answer, or runs past ASKING_WORDS words without a question or a request.
+    Empty turns are the engine's empty_field check (`empty_fields`).
+    """
+    refusals, repeats, answers = [], [], []
+    highest = 0.0
+    seen: dict[str, list[list[str]]] = {"user": [], "assistant": []}
+    for index, (role, text) in enumerate(turns(content)):
+        where = f"{role} {index // 2 + 1}"
+        refusal = refusal_check(text)
+        if not refusal.passed:
+            refusals.append(f"{where}: {refusal.detail}")
+        tokens = rouge_tokens(text)
+        score = max((rouge_l_f(earlier, tokens) for earlier in seen[role]), default=0.0)
+        highest = max(highest, score)
+        if score > REPEAT_THRESHOLD:
+            repeats.append(f"{where} repeats an earlier {role} turn (ROUGE-L {score:.2f})")
+        seen[role].append(tokens)
+        simulated = role == "user" and index // 2 + 1 >= simulated_from
+        if simulated and text.strip() and _answers(text):
+            answers.append(f"{where} answers instead of asking")
+    return [
+        _turn_check("refusal", refusals),
+        _turn_check("repeated_turn", repeats, round(highest, 4)),
+        _turn_check("user_asks", answers),
+    ]
+
+
+def _answers(text: str) -> bool:
+    if _ANSWER_OPENING.match(text):
+        return True
+    return not _REQUEST_CUE.search(text) and len(text.split()) > ASKING_WORDS

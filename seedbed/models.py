@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from seedbed import conversations
+
 
 def utcnow() -> datetime:
     """Timezone-aware 'now' used for every timestamp Seedbed writes."""
@@ -149,8 +151,9 @@ class Message(Strict):
 class Candidate(Strict):
     """A generated example waiting for (or past) human review.
 
-    `content` holds instruction/input/output for instruction projects and
-    text/label for classification projects.
+    `content` holds instruction/input/output for instruction projects,
+    text/label for classification projects, and numbered turns for a
+    conversation (seedbed/conversations.py).
     """
 
     id: int | None = None
@@ -187,6 +190,8 @@ class Candidate(Strict):
         content = self.final_content
         if "text" in content:
             return content["text"]
+        if conversations.is_conversation(content):
+            return conversations.as_text(content)
         parts = [content.get(key, "") for key in ("instruction", "input", "output")]
         return "\n".join(part for part in parts if part)
 

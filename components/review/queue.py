@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.cards import review_card
+from components.cards import field_title, review_card
 from components.review.panels import annotators_panel, judge_panel, nearest_neighbour
 from components.shortcuts import keyboard_shortcuts, shortcut_legend
 from components.state import annotator, plain
 from seedbed.checks import empty_fields
+from seedbed.conversations import cut, exchanges
 from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import Candidate, CandidateStatus, Project
 from seedbed.review import curation, judge
@@ -142,6 +143,34 @@ def _undo(store: Store, project: Project) -> None:
     st.session_state["review_editing"] = False
 
 
+def _cut(store: Store, card: Candidate) -> None:
+    keep = st.session_state[f"review_cut_{card.id}"]
+    # An edit that drops the later turns: the whole conversation stays as the original.
+    _decide(store, card, "accepted", cut(card.final_content, keep))
+
+
+def _cut_controls(store: Store, card: Candidate) -> None:
+    """Keep a conversation up to an exchange and accept that (the later turns are dropped)."""
+    total = exchanges(card.final_content)
+    if total < 2:
+        return
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    left.selectbox(
+        "Cut the conversation: keep exchanges 1 to",
+        list(range(1, total)),
+        index=total - 2,
+        key=f"review_cut_{card.id}",
+        help="Later turns are dropped; the original stays beside the cut, as with an edit.",
+    )
+    right.button(
+        "Cut here and accept",
+        key="review_cut",
+        on_click=_cut,
+        args=(store, card),
+        width="stretch",
+    )
+
+
 def _toggle_edit() -> None:
     st.session_state["review_editing"] = not st.session_state.get("review_editing", False)
 
@@ -208,7 +237,7 @@ def _edit_form(store: Store, project: Project, card: Candidate) -> None:
         fields = [field for field in card.final_content if field != "label"]
         for field in fields:
             st.text_area(
-                field.capitalize(), card.final_content[field], key=f"review_edit_{card.id}_{field}"
+                field_title(field), card.final_content[field], key=f"review_edit_{card.id}_{field}"
             )
         if "label" in card.content:
             options = project.labels or [card.content["label"]]
@@ -288,6 +317,7 @@ def _draw_item(store: Store, project: Project, item: QueueItem) -> None:
             blind=item.second_opinion,
         )
     _action_buttons(store, project, card)
+    _cut_controls(store, card)
     editing = st.session_state.get("review_editing", False)
     if editing:
         _edit_form(store, project, card)

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import Field
 
 from seedbed.checks import empty_fields
+from seedbed.conversations import is_conversation, turns
 from seedbed.duplicates.contamination import NGRAM, contamination_report
 from seedbed.errors import ExportError
 from seedbed.files import records as export
@@ -76,6 +77,15 @@ class ExportPlan:
         return f"{fmt}.jsonl" if len(self.splits) == 1 else f"{fmt}-{split}.jsonl"
 
 
+def dedup_key(content: dict[str, str]) -> str:
+    """What de-duplication compares: the text, a conversation's user turns, else the prompt."""
+    if is_conversation(content):
+        return "\n".join(text for role, text in turns(content) if role == "user")
+    return content.get("text") or export.user_turn(
+        content.get("instruction", ""), content.get("input", "")
+    )
+
+
 def check_formats(project: Project, options: ExportOptions) -> None:
     """Raise ExportError for a format this project cannot give (classification needs labels)."""
     unfit = [fmt for fmt in options.formats if fmt not in export.formats_for(project)]
@@ -97,10 +107,8 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
         if empty_fields(content):
             empty.append(candidate.id)
             continue
-        key = content.get("text") or export.user_turn(
-            content.get("instruction", ""), content.get("input", "")
-        )
-        planned.append(PlannedItem(candidate, content.get("label") or candidate.label, key))
+        label = content.get("label") or candidate.label
+        planned.append(PlannedItem(candidate, label, dedup_key(content)))
     threshold = options.near_threshold if options.dedup == "near" else options.similarity_threshold
     kept, dropped = deduplicate(
         [(item.candidate.id, item.key) for item in planned],

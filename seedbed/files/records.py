@@ -14,6 +14,7 @@ from itertools import islice
 
 from sqlalchemy import select
 
+from seedbed.conversations import is_conversation, turns
 from seedbed.errors import ExportError
 from seedbed.files.formats import PreferenceRecord, RawRecord, RawReview
 from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project, ProjectKind
@@ -64,32 +65,40 @@ def user_turn(instruction: str, input_text: str) -> str:
 
 
 def alpaca_record(candidate: Candidate, project: Project) -> dict[str, str]:
+    if is_conversation(candidate.final_content):
+        raise ExportError(
+            f"Candidate {candidate.id} is a conversation: Alpaca holds one exchange. "
+            "Export conversations as OpenAI chat or ShareGPT."
+        )
     instruction, input_text, output = _instruction_triple(candidate, project)
     return {"instruction": instruction, "input": input_text, "output": output}
+
+
+def _chat_turns(candidate: Candidate, project: Project) -> list[tuple[str, str]]:
+    """(role, text) of every turn: a conversation's all, else the one exchange."""
+    if is_conversation(candidate.final_content):
+        return turns(candidate.final_content)
+    instruction, input_text, output = _instruction_triple(candidate, project)
+    return [("user", user_turn(instruction, input_text)), ("assistant", output)]
 
 
 def openai_chat_record(
     candidate: Candidate, project: Project, system_prompt: str = ""
 ) -> dict[str, list[dict[str, str]]]:
-    instruction, input_text, output = _instruction_triple(candidate, project)
     messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages += [
-        {"role": "user", "content": user_turn(instruction, input_text)},
-        {"role": "assistant", "content": output},
-    ]
+    messages += [{"role": role, "content": text} for role, text in _chat_turns(candidate, project)]
     return {"messages": messages}
 
 
 def sharegpt_record(
     candidate: Candidate, project: Project, system_prompt: str = ""
 ) -> dict[str, list[dict[str, str]]]:
-    instruction, input_text, output = _instruction_triple(candidate, project)
-    turns = [{"from": "system", "value": system_prompt}] if system_prompt else []
-    turns += [
-        {"from": "human", "value": user_turn(instruction, input_text)},
-        {"from": "gpt", "value": output},
+    speakers = {"user": "human", "assistant": "gpt"}
+    said = [{"from": "system", "value": system_prompt}] if system_prompt else []
+    said += [
+        {"from": speakers[role], "value": text} for role, text in _chat_turns(candidate, project)
     ]
-    return {"conversations": turns}
+    return {"conversations": said}
 
 
 def classification_record(candidate: Candidate, project: Project) -> dict[str, str]:

@@ -9,12 +9,20 @@ from seedbed.methods.attrprompt import AttrPrompt
 from seedbed.methods.base import Method
 from seedbed.methods.chataug import ChatAug
 from seedbed.methods.class_conditional import ClassConditional
+from seedbed.methods.conversation import Conversation
 from seedbed.methods.evol_instruct import EvolInstruct
 from seedbed.methods.self_instruct import SelfInstruct
 
 METHODS: dict[str, Method] = {
     method.name: method
-    for method in (SelfInstruct(), AttrPrompt(), ClassConditional(), ChatAug(), EvolInstruct())
+    for method in (
+        SelfInstruct(),
+        AttrPrompt(),
+        ClassConditional(),
+        ChatAug(),
+        EvolInstruct(),
+        Conversation(),
+    )
 }
 
 

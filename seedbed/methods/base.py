@@ -214,5 +214,6 @@ class Method(ABC):
 
 
 def main_text(content: dict[str, str]) -> str:
-    """The part of a candidate that novelty is measured on: instruction, else text."""
-    return content.get("instruction") or content.get("text", "")
+    """The part of a candidate that novelty is measured on: instruction, else text, else
+    a conversation's first user turn."""
+    return content.get("instruction") or content.get("text") or content.get("user_1", "")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, insert, select
 
+from seedbed.conversations import turns
 from seedbed.llm.base import ChatBackend, ChatResult
 from seedbed.methods.prompts import user_message
 from seedbed.models import PENDING, Candidate, GenerationParams, Message, utcnow
@@ -55,7 +56,8 @@ class JudgeResult:
 
 
 def build_messages(candidate: Candidate) -> list[Message]:
-    """The judge's request for one candidate (its final, possibly edited, content)."""
+    """The judge's request for one candidate (its final, possibly edited, content); a
+    conversation is judged whole."""
     content = candidate.final_content
     return user_message(
         "judge",
@@ -65,6 +67,7 @@ def build_messages(candidate: Candidate) -> list[Message]:
         instruction=content.get("instruction", ""),
         input=content.get("input", ""),
         output=content.get("output", ""),
+        turns=turns(content),
     )
 
 

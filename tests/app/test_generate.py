@@ -333,3 +333,17 @@ def test_the_job_fields_keep_their_values_across_pages(demo_store: Store) -> Non
     at.switch_page("pages/generate.py").run()
     assert at.number_input(key="generate_batch_n").value == 120
     assert at.number_input(key="generate_concurrency").value == 4
+
+
+def test_conversations_show_the_assistants_first_request_and_their_options(
+    demo_store: Store,
+) -> None:
+    at = open_app("generate", project=TASKS)
+    at.selectbox(key="generate_method").set_value("conversation").run()
+    system, first_turn = (code.value for code in at.code[:2])
+    assert system.startswith("You are a helpful, knowledgeable assistant.")
+    seeds = demo_store.list_seed_tasks(project_id(demo_store, TASKS))
+    assert any(first_turn.startswith(task.instruction) for task in seeds), first_turn
+    assert at.number_input(key="generate_conversation_exchanges").value == 3
+    at.selectbox(key="generate_conversation_start").set_value("attributes").run()
+    assert "Starting from attributes needs dimensions with values" in at.warning[0].value

@@ -410,3 +410,23 @@ def test_cost_without_a_price_says_so(store: Store, news: int) -> None:
 def test_cost_tab_without_jobs_points_to_generate(news: int) -> None:
     at = insights()
     assert any("No generation job has run" in i.value for i in at.info)
+
+
+def test_conversations_are_measured_by_exchanges_and_varied_openings(
+    demo_store: Store, fake_embedder: BagOfWordsEmbedder
+) -> None:
+    general = next(p.id for p in demo_store.list_projects() if p.kind == "instruction")
+    openings = ["Plan a trip to Lima?", "Plan a trip to Lima?", "Explain how tides work?"]
+    for number, opening in enumerate(openings, start=1):
+        content = {"user_1": opening, "assistant_1": f"Answer {number}."}
+        for exchange in range(2, number + 1):
+            content |= {f"user_{exchange}": "More?", f"assistant_{exchange}": "Yes."}
+        demo_store.add_candidate(
+            Candidate(project_id=general, content=content, method="conversation", status="accepted")
+        )
+    at = open_app("insights", project="General instruction tuning")
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Conversations"] == "3"
+    assert shown["Exchanges per conversation"] == "2.0"  # 1, 2 and 3 exchanges
+    assert shown["Different first user turns"] == "67%"

@@ -353,3 +353,30 @@ def test_bulk_decisions_on_ticked_rows_only(demo_store: Store) -> None:
     statuses = [demo_store.get_candidate(i).status for i in ids]
     assert statuses == [REJECTED, PENDING, REJECTED, PENDING]
     assert at.toast[0].value == "Rejected 2 candidates."
+
+
+# -- conversations ----------------------------------------------------------------------------
+def test_a_conversation_is_a_chat_and_a_cut_accepts_the_turns_before_it(demo_store) -> None:
+    pid = project_id(demo_store, GENERAL)
+    content = {
+        "user_1": "Name a moon of Mars?",
+        "assistant_1": "Phobos, the larger one.",
+        "user_2": "<b>And the other?</b>",
+        "assistant_2": "Deimos.",
+        "user_3": "",
+        "assistant_3": "",
+    }
+    candidate_id = demo_store.add_candidate(
+        Candidate(project_id=pid, content=content, method="conversation")
+    )
+    at = open_app("review", project=GENERAL)
+    assert [message.name for message in at.chat_message] == ["user", "assistant"] * 3
+    assert "<b>And the other?</b>" in texts(at)  # turn text shown as text, not markup
+    assert not any("<b>" in m.value for m in at.markdown)
+    assert at.button(key="review_accept").disabled  # the empty last exchange
+    at.selectbox(key=f"review_cut_{candidate_id}").set_value(2)
+    at.button(key="review_cut").click().run()
+    candidate = demo_store.get_candidate(candidate_id)
+    assert candidate.status == ACCEPTED
+    assert candidate.final_content == {key: content[key] for key in list(content)[:4]}
+    assert candidate.content == content  # the whole conversation stays the original

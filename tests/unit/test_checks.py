@@ -9,6 +9,7 @@ from seedbed.checks import (
     NOVELTY_THRESHOLD,
     NoveltyIndex,
     blocklist_check,
+    conversation_checks,
     empty_field_check,
     empty_fields,
     format_check,
@@ -290,3 +291,73 @@ def test_the_pool_takes_items_whose_instruction_checks_passed() -> None:
     others = [Check(name=n, passed=False) for n in ("empty_field", "refusal", "instance_echo")]
     assert passed_instruction_checks([*others, Check(name="novelty", passed=True)])
     assert passed_instruction_checks([])
+
+
+# -- conversations ----------------------------------------------------------------------
+def _by_name(content: dict[str, str]) -> dict[str, Check]:
+    return {check.name: check for check in conversation_checks(content)}
+
+
+def test_a_good_conversation_passes_every_turn_check() -> None:
+    checks = _by_name(
+        {
+            "user_1": "Name a river in Peru.",
+            "assistant_1": "The Amazon starts in the Peruvian Andes.",
+            "user_2": "Now write it as a haiku.",
+            "assistant_2": "Snow melts on the peaks / a thin stream learns it is long",
+        }
+    )
+    assert set(checks) == {"refusal", "repeated_turn", "user_asks"}
+    assert all(check.passed for check in checks.values())
+
+
+def test_a_turn_repeating_an_earlier_turn_of_its_role_is_named() -> None:
+    checks = _by_name(
+        {
+            "user_1": "What is the capital of Peru?",
+            "assistant_1": "Lima.",
+            "user_2": "What is the capital of Peru?",
+            "assistant_2": "It is Lima, on the coast.",
+        }
+    )
+    assert not checks["repeated_turn"].passed
+    assert checks["repeated_turn"].score == 1.0
+    assert checks["repeated_turn"].detail == ("user 2 repeats an earlier user turn (ROUGE-L 1.00)")
+
+
+@pytest.mark.parametrize(
+    "user_turn",
+    [
+        "Sure! Here is a summary of the causes of the war.",
+        "Great question. The answer lies in the tides.",
+        " ".join(["The river flows east and the valley widens."] * 8),  # long, asks nothing
+    ],
+)
+def test_a_user_turn_that_answers_instead_of_asking_is_flagged(user_turn: str) -> None:
+    checks = _by_name(
+        {
+            "user_1": "Tell me about Peru?",
+            "assistant_1": "Gladly.",
+            "user_2": user_turn,
+            "assistant_2": "Yes.",
+        }
+    )
+    assert not checks["user_asks"].passed
+    assert checks["user_asks"].detail == "user 2 answers instead of asking"
+
+
+def test_an_opening_not_written_by_the_simulator_is_not_asked_to_ask() -> None:
+    long_seed = " ".join(["Rewrite the paragraph below in plain words for a child."] * 8)
+    content = {"user_1": long_seed, "assistant_1": "Here it is."}
+    assert not _by_name(content)["user_asks"].passed
+    assert all(c.passed for c in conversation_checks(content, simulated_from=2))
+
+
+def test_a_refusal_in_any_turn_is_named_with_its_turn() -> None:
+    checks = _by_name({"user_1": "Help me?", "assistant_1": "I'm sorry, I cannot do that."})
+    assert checks["refusal"].detail == "assistant 1: contains 'I'm sorry'"
+
+
+def test_every_turn_of_a_conversation_is_required() -> None:
+    content = {"user_1": "Hi?", "assistant_1": "Hello.", "user_2": "", "assistant_2": " "}
+    assert empty_fields(content) == ["user_2", "assistant_2"]

@@ -111,6 +111,41 @@ def test_chat_and_sharegpt_records_carry_the_same_turns() -> None:
     assert with_system["conversations"][-1] == {"from": "gpt", "value": "sports"}
 
 
+CHAT = {
+    "user_1": "Name a river?",
+    "assistant_1": "The Amazon.",
+    "user_2": "How long is it?",
+    "assistant_2": "About 6,400 km.",
+}
+
+
+def test_a_conversation_exports_every_turn_in_order() -> None:
+    candidate = Candidate(project_id=1, content=dict(reversed(CHAT.items())), method="conversation")
+    chat = openai_chat_record(candidate, INSTRUCTION_PROJECT, "Be brief.")
+    assert chat["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Name a river?"},
+        {"role": "assistant", "content": "The Amazon."},
+        {"role": "user", "content": "How long is it?"},
+        {"role": "assistant", "content": "About 6,400 km."},
+    ]
+    assert [
+        turn["from"] for turn in sharegpt_record(candidate, INSTRUCTION_PROJECT)["conversations"]
+    ] == ["human", "gpt", "human", "gpt"]
+    for fmt in ("openai_chat", "sharegpt"):
+        [line] = export_lines([candidate], INSTRUCTION_PROJECT, fmt)
+        RECORD_MODELS[fmt].model_validate_json(line)
+    with pytest.raises(ExportError, match="is a conversation: Alpaca holds one exchange"):
+        alpaca_record(candidate, INSTRUCTION_PROJECT)
+
+
+def test_conversations_are_duplicates_when_their_user_turns_are() -> None:
+    other_answers = CHAT | {"assistant_2": "Roughly 4,000 miles."}
+    assert bundle.dedup_key(CHAT) == bundle.dedup_key(other_answers)
+    assert bundle.dedup_key(CHAT) == "Name a river?\nHow long is it?"
+    assert bundle.dedup_key(CHAT | {"user_2": "Where does it end?"}) != bundle.dedup_key(CHAT)
+
+
 def test_the_edited_content_wins_everywhere() -> None:
     relabelled = news_candidate(edited_content={"text": "Lagos FC won 2-1.", "label": "business"})
     assert alpaca_record(relabelled, NEWS_PROJECT)["output"] == "business"

@@ -439,6 +439,7 @@ def test_registry_lists_every_method_in_order() -> None:
         "class_conditional",
         "chataug",
         "evol_instruct",
+        "conversation",
     ]
     assert get_method("self_instruct") is METHOD
     with pytest.raises(ValueError, match="Unknown method 'nope'. Known methods: self_instruct"):

@@ -40,6 +40,21 @@ def test_the_prompt_for_an_instruction_candidate_is_exact() -> None:
     )
 
 
+def test_a_conversation_is_judged_whole() -> None:
+    content = {"user_1": "Name a river?", "assistant_1": "The Amazon.", "user_2": "How long?"}
+    content["assistant_2"] = "About 6,400 km."
+    [message] = judge.build_messages(
+        Candidate(project_id=1, content=content, method="conversation")
+    )
+    assert message.content == (
+        RUBRIC + "- helpfulness: how useful the assistant's replies are to this user.\n"
+        "- correctness: whether the assistant's replies are accurate and free of errors.\n"
+        "- instruction_following: whether each reply does exactly what the user's message "
+        "before it asks.\n\nConversation:\n\nUser:\nName a river?\n\nAssistant:\nThe Amazon."
+        "\n\nUser:\nHow long?\n\nAssistant:\nAbout 6,400 km." + ASK
+    )
+
+
 def test_the_prompt_for_a_labelled_text_names_label_and_attributes() -> None:
     candidate = Candidate(
         project_id=1,
