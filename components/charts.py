@@ -68,13 +68,12 @@ def embedding_map(frame: pd.DataFrame, colour: str | None, title: str = "") -> F
     Each point carries its candidate id (customdata) so a click can open it.
     """
     frame = frame.assign(hover=[hover_text(text) for text in frame["text"]])
-    field = colour or "id"
     figure = px.scatter(
         frame,
         x="x",
         y="y",
         color=frame[colour].astype(str) if colour else None,
-        custom_data=["id", "hover", field],
+        custom_data=["id", "hover", *([colour] if colour else [])],
         render_mode="webgl",
         color_discrete_map=STATUS_COLOURS if colour == "status" else {},
         color_discrete_sequence=(SELECTION_COLOURS if colour == "selection" else CATEGORY_COLOURS),

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from seedbed.checks import empty_field_check, passed_instruction_checks
+from seedbed.conversations import is_conversation, turns
 from seedbed.duplicates.pool import DuplicatePool
 from seedbed.errors import BackendError, JobError
 from seedbed.jobs import requests as job_requests
@@ -299,7 +300,7 @@ class JobEngine:
         for draft in kept:  # the pool's rule: jobs/context.py POOL_RULE
             if passed_instruction_checks(draft.checks):
                 self.context.novelty.add(main_text(draft.content))
-                self.duplicates.add(main_text(draft.content))
+                self.duplicates.add(_duplicate_text(draft.content))
         self._count(record.request.stage, result, cost, outcome, kept, ids, added)
 
     def _read(self, request: Request, result: ChatResult) -> Outcome:
@@ -331,7 +332,7 @@ class JobEngine:
             checks=[
                 *draft.checks,
                 empty_field_check(draft.content),
-                *self.duplicates.checks(main_text(draft.content)),
+                *self.duplicates.checks(_duplicate_text(draft.content)),
             ],
             job_id=self.job.id,
             lineage={**draft.lineage, "job_request_id": record.id},
@@ -404,6 +405,14 @@ class JobEngine:
 
     def finish(self, status: JobStatus, message: str | None) -> None:
         jobs.finish_job(self.store, self.job.id, self.owner, status, self.elapsed(), message)
+
+
+def _duplicate_text(content: dict[str, str]) -> str:
+    """What the duplicate checks compare: a conversation whole (its opening may be a seed's
+    instruction, which the pool holds), anything else by its main text."""
+    if is_conversation(content):
+        return "\n".join(text for _, text in turns(content))
+    return main_text(content)
 
 
 def _duplicate_pool(store: Store, project: Project, semantic: bool) -> DuplicatePool:

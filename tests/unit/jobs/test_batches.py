@@ -99,7 +99,8 @@ def test_a_large_job_goes_through_batches_and_follow_ups_go_in_the_next_one(
     assert len(candidates) == 6
     for candidate in candidates:  # the same checks and provenance as a direct reply
         assert candidate.content["text"].startswith("A short piece about idea")
-        assert [check.name for check in candidate.checks] == ["novelty", "empty_field"]
+        names = [check.name for check in candidate.checks]
+        assert names == ["novelty", "empty_field", "minhash_duplicate"]
         assert json.loads(candidate.params["extra"]) == EXTRA and candidate.model == "fake-model"
     progress = job_requests.job_progress(store, job)
     full = (progress.prompt_tokens * 2.0 + progress.completion_tokens * 4.0) / 1e6
