@@ -46,30 +46,35 @@ def headline(reports: Reports, comparison: Comparison | None = None) -> None:
         for column, key in zip(columns, HEADLINE, strict=True):
             info, value = MEASURES[key], report.values.get(key)
             compared = comparison.measures.get(key) if comparison and position else None
-            delta, colour = _delta(key, compared, comparison)
+            delta, colour, note = _delta(key, compared, comparison)
             colour = colour or ("inverse" if info.better == "lower" else "normal")
+            explanation = f"{info.name}: {info.explanation}"
+            if info.better:
+                explanation += f" {info.better.capitalize()} is better."
             column.metric(
                 info.short or info.name,
                 format_value(key, value),
                 delta=delta,
                 delta_color=colour,
-                help=f"{info.name}: {info.explanation} {info.better.capitalize()} is better."
-                if info.better
-                else info.explanation,
+                help=f"{explanation} {note}".strip(),
                 border=True,
             )
 
 
 def _delta(
     key: str, compared: MeasureComparison | None, comparison: Comparison | None
-) -> tuple[str | None, str]:
-    """B's change against A at equal size, and "off" (grey) when it is within the noise."""
+) -> tuple[str | None, str, str]:
+    """B's change against A at equal size (short, for the card), its colour, and a note.
+
+    A change within the noise reads "≈ A" and is grey ("off"): never a green improvement.
+    """
     if compared is None or comparison is None:
-        return None, ""
-    text = f"{_signed(key, compared.difference)} vs A at {comparison.size:,} items"
+        return None, "", ""
+    signed = _signed(key, compared.difference)
+    note = f"B vs A at equal size ({comparison.size:,} items each): {signed}, "
     if compared.within_noise:
-        return f"{text}, within the noise", "off"
-    return text, ""
+        return f"{signed} ≈ A", "off", note + "within the noise."
+    return f"{signed} vs A", "", note + "beyond the noise."
 
 
 def _equal_size_note(reports: Reports, comparison: Comparison) -> str:
@@ -81,7 +86,7 @@ def _equal_size_note(reports: Reports, comparison: Comparison) -> str:
     return (
         f"B's changes are read at equal size ({how}): the cards show each whole selection. "
         "A change is within the noise when random splits of both selections pooled together "
-        "differ as much 1 time in 20 or more; it is then shown in grey."
+        "differ as much 1 time in 20 or more; it then reads “≈ A”, in grey."
     )
 
 

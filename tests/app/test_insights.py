@@ -118,7 +118,8 @@ def test_compare_attrprompt_with_the_class_conditional_baseline(news: int) -> No
     assert "**A** · accepted · attrprompt · 60 items" in lines
     assert "**B** · accepted · class\\_conditional · 30 items" in lines
     baseline = [m for m in at.metric if m.label == "APS"][1]
-    assert baseline.proto.delta.endswith("vs A at 30 items")
+    assert baseline.proto.delta.endswith(" vs A")
+    assert "B vs A at equal size (30 items each)" in baseline.proto.help
     table = at.dataframe[0].value
     assert list(table.columns)[:6] == ["Measure", "A", "B", "A at 30", "B at 30", "B vs A"]
     # The baseline repeats a template: more similar, smaller vocabulary.
@@ -149,7 +150,8 @@ def test_size_dependent_measures_are_compared_at_equal_size(store: Store, news: 
     assert table.loc["Average pairwise similarity (APS)", "B vs A"] == "B higher"
     assert vocabulary["B vs A"] == "B lower"  # the template repeats its words
     cards = {m.label: m for m in at.metric if m.proto.delta}
-    assert cards["Vocabulary"].proto.delta.endswith("vs A at 30 items")
+    assert cards["Vocabulary"].proto.delta.startswith("-")
+    assert cards["Vocabulary"].proto.help.endswith("beyond the noise.")
     assert any("equal size (each as 30 random items, 30 draws)" in c.value for c in at.caption)
 
 
@@ -162,7 +164,9 @@ def test_a_difference_within_the_noise_is_said_so_and_not_coloured(news: int) ->
     table = at.dataframe[0].value.set_index("Measure")
     assert table.loc["Average pairwise similarity (APS)", "B vs A"] == "within the noise"
     aps = next(m for m in at.metric if m.label == "APS" and m.proto.delta)
-    assert aps.proto.delta.endswith("vs A at 10 items, within the noise")
+    assert aps.proto.delta.endswith(" ≈ A")
+    change = aps.proto.delta.removesuffix(" ≈ A")
+    assert aps.proto.help.endswith(f"at equal size (10 items each): {change}, within the noise.")
     assert aps.proto.color == aps.proto.GRAY  # never a green "improvement"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seedbed.insights.compare import compare_at_equal_size
+from seedbed.insights.compare import compare_at_equal_size, subset_measures
 from seedbed.insights.metrics import vendi_score
 
 
@@ -41,3 +41,12 @@ def test_a_real_difference_is_beyond_the_noise() -> None:
 def test_too_small_to_compare() -> None:
     rng = np.random.default_rng(3)
     assert compare_at_equal_size(_set(rng, 1, 0.5, 9), _set(rng, 9, 0.5, 9)) is None
+
+
+def test_a_set_as_large_as_the_equal_size_is_measured_whole() -> None:
+    rng = np.random.default_rng(5)
+    small, large = _set(rng, 12, 0.5, 30), _set(rng, 40, 0.5, 30)
+    whole = subset_measures(*small)
+    result = compare_at_equal_size(small, large)
+    for key, compared in result.measures.items():
+        assert compared.a.mean == compared.a.low == compared.a.high == whole[key], key
