@@ -28,7 +28,12 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from seedbed.checks import empty_field_check, passed_instruction_checks
+from seedbed.checks import (
+    empty_field_check,
+    passed_instruction_checks,
+    truncated_check,
+    was_cut,
+)
 from seedbed.errors import BackendError, JobError
 from seedbed.jobs import requests as job_requests
 from seedbed.jobs import state as jobs
@@ -271,7 +276,13 @@ class JobEngine:
             drafts = "draft" if surplus == 1 else "drafts"
             note = f"{surplus} further {drafts} not stored: the job had its {self.settings.n}."
         candidates = [
-            self._candidate(record, draft, model, backend, result.usage if i == 0 else Usage())
+            self._candidate(
+                record,
+                _with_truncation(draft, result),
+                model,
+                backend,
+                result.usage if i == 0 else Usage(),
+            )
             for i, draft in enumerate(kept)
         ]
         stored = job_requests.complete_request(
@@ -302,7 +313,7 @@ class JobEngine:
         if result.error:
             return Outcome(error=result.error)
         try:
-            return self.method.read(self.context, request, result.text)
+            return self.method.read(self.context, request, result.text, result.finish_reason)
         except Exception as error:  # a method's bug fails its request, not the job
             return Outcome(error=f"The reply could not be read ({type(error).__name__}: {error}).")
 
@@ -395,6 +406,14 @@ class JobEngine:
 
     def finish(self, status: JobStatus, message: str | None) -> None:
         jobs.finish_job(self.store, self.job.id, self.owner, status, self.elapsed(), message)
+
+
+def _with_truncation(draft: Draft, result: ChatResult) -> Draft:
+    """`draft` with a failed `truncated` check when its reply was cut and the method
+    left it unmarked: every candidate of a cut reply says so (see Method.read)."""
+    if not was_cut(result.finish_reason) or any(c.name == "truncated" for c in draft.checks):
+        return draft
+    return draft.model_copy(update={"checks": [*draft.checks, truncated_check()]})
 
 
 def _shortfall(stored: int, n: int, why: str, empty: list[int]) -> str:

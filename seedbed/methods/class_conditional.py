@@ -62,5 +62,13 @@ class ClassConditional(Method):
             requests.append(item_request(f"item/{index}", messages, params, label, {}))
         return requests
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        return read_item_or_answer(context, request, reply, ClassConditionalOptions, self.title)
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
+        return read_item_or_answer(
+            context, request, reply, ClassConditionalOptions, self.title, finish_reason
+        )

@@ -32,6 +32,7 @@ from seedbed.methods.common import (
     answer_request,
     check_dicts,
     checks_from,
+    single_text_checks,
     strip_preamble,
     yes_no,
 )
@@ -190,7 +191,13 @@ class EvolInstruct(Method):
             )
         return requests
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
         try:
             options = EvolInstructOptions.parse(context.options)
         except ValueError as error:
@@ -198,7 +205,7 @@ class EvolInstruct(Method):
         readers = {"evolve": _read_evolved, "judge": _read_judgement, "answer": _read_answer}
         if request.stage not in readers:
             return Outcome(error=f"Evol-Instruct has no stage '{request.stage}'.")
-        return readers[request.stage](request, reply, options)
+        return readers[request.stage](request, reply, options, finish_reason)
 
 
 def _lineage(context: dict[str, Any]) -> dict[str, Any]:
@@ -211,12 +218,15 @@ def _flagged(instruction: str, checks: list[Check], context: dict[str, Any]) -> 
     return Outcome(drafts=[Draft(content=content, checks=checks, lineage=_lineage(context))])
 
 
-def _read_evolved(request: Request, reply: str, options: EvolInstructOptions) -> Outcome:
+def _read_evolved(
+    request: Request, reply: str, options: EvolInstructOptions, finish_reason: str | None = None
+) -> Outcome:
     evolved = parse(reply)
     if not evolved:
         return Outcome(error="The reply held no evolved instruction.")
-    checks = [scaffolding_check(evolved)]
-    if not checks[0].passed:
+    # A cut instruction is flagged and goes no further, like one with scaffolding.
+    checks = [scaffolding_check(evolved), *single_text_checks(finish_reason)]
+    if not all(check.passed for check in checks):
         return _flagged(evolved, checks, request.context)
     parent = parent_prompt(Source.model_validate(request.context["source"]))
     judge = Request(
@@ -229,7 +239,10 @@ def _read_evolved(request: Request, reply: str, options: EvolInstructOptions) ->
     return Outcome(follow_ups=[judge])
 
 
-def _read_judgement(request: Request, reply: str, options: EvolInstructOptions) -> Outcome:
+def _read_judgement(
+    request: Request, reply: str, options: EvolInstructOptions, finish_reason: str | None = None
+) -> Outcome:
+    # A Yes/No verdict: its few-token cap is meant, so a cut reply is no fault.
     equal = yes_no(reply)
     detail = {True: "judged equal to its parent", False: "judged different from its parent"}
     check = Check(
@@ -253,7 +266,10 @@ def _read_judgement(request: Request, reply: str, options: EvolInstructOptions) 
     return Outcome(follow_ups=[answer])
 
 
-def _read_answer(request: Request, reply: str, options: EvolInstructOptions) -> Outcome:
+def _read_answer(
+    request: Request, reply: str, options: EvolInstructOptions, finish_reason: str | None = None
+) -> Outcome:
+    # A cut answer is flagged by the engine (Method.read).
     output = reply.strip()
     if not output:
         return Outcome(error="The answer was empty.")

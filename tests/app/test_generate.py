@@ -86,6 +86,8 @@ def test_a_preview_stores_pending_candidates_with_the_chosen_sampling(demo_store
     with FakeOpenAIServer(reply=lambda _: ARTICLE, api_key="test-key") as server:
         at = open_app("generate", NEWS, **openai_settings(server))
         at.slider(key="generate_n").set_value(2)
+        # Off: the length attribute would raise max_tokens to the requested length.
+        at.number_input(key="generate_attrprompt_length_margin").set_value(0.0)
         at.number_input(key="generate_attrprompt_item_max_tokens").set_value(48)
         at.button(key="generate_run").click().run()
         bodies = [request.body for request in server.chat_requests]
@@ -99,6 +101,19 @@ def test_a_preview_stores_pending_candidates_with_the_chosen_sampling(demo_store
     assert "Preview: 2 new candidates, stored as pending" in [s.value for s in at.subheader]
     # The next preview differs: the seed moved on.
     assert at.number_input(key="generate_seed").value == 1
+
+
+def test_a_preview_candidate_whose_reply_was_cut_says_so(demo_store: Store) -> None:
+    with FakeOpenAIServer(reply=lambda _: ARTICLE, api_key="test-key") as server:
+        at = open_app("generate", NEWS, **openai_settings(server))
+        at.slider(key="generate_n").set_value(1)
+        at.number_input(key="generate_attrprompt_length_margin").set_value(0.0)
+        at.number_input(key="generate_attrprompt_item_max_tokens").set_value(5)  # ARTICLE: 13
+        at.button(key="generate_run").click().run()
+    assert not at.exception, at.exception
+    assert any("truncated" in w.value for w in at.warning)
+    cut = "Reply cut: the reply was cut at its token limit"
+    assert any(seen(c).startswith(cut) for c in texts(at)), texts(at)
 
 
 def test_a_preview_with_a_wrong_key_says_so_and_stores_nothing(demo_store: Store) -> None:

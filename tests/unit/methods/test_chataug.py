@@ -110,7 +110,7 @@ def test_prompt_for_an_instruction_is_exact() -> None:
     ],
 )
 def test_parse_reads_real_shaped_lists(reply: str, expected: list[str]) -> None:
-    assert chataug.parse(reply, 3) == expected
+    assert chataug.parse(reply, 3)[0] == expected
 
 
 def test_paraphrases_keep_the_label_and_link_to_their_source() -> None:
