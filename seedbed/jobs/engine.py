@@ -40,7 +40,7 @@ from seedbed.jobs import state as jobs
 from seedbed.jobs.batches import BatchQueue, open_batches
 from seedbed.jobs.context import method_context, method_named, round_rng
 from seedbed.jobs.pricing import budget_problem, load_prices
-from seedbed.jobs.senders import OpenSenders, Sender, estimate_tokens
+from seedbed.jobs.senders import OpenSenders, Sender, Window, estimate_tokens
 from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord
 from seedbed.llm import ChatBackend, ChatResult
 from seedbed.methods.base import Draft, Outcome, Request, main_text
@@ -60,6 +60,9 @@ class _Flight:
     sender: Sender
     tokens: int  # the most this request may use, reserved against the budget
     usd: float
+    ticket: int = 0  # its number in the window (direct sending only)
+    sent_at: float = 0.0
+    company: int = 0  # other requests in flight when it was sent
 
 
 class JobEngine:
@@ -101,7 +104,9 @@ class JobEngine:
         self.reserved_tokens, self.reserved_usd = 0, 0.0
         self.batches: BatchQueue | None = None
         self.senders: dict[str, Sender] = {}
-        self.capacity = self.settings.concurrency  # requests in flight, over all senders
+        # Requests in flight, over all senders: at most the job's concurrency, fewer
+        # while the server queues or times out (senders.Window).
+        self.window = Window(self.settings.concurrency)
         self.yields: dict[str, list[int]] = {}  # stage -> [drafts, replies]
         self.end: tuple[JobStatus, str | None] | None = None
         self.rounds = job.rounds
@@ -120,9 +125,10 @@ class JobEngine:
             return JobStatus.FAILED, reason
         async with contextlib.AsyncExitStack() as stack:
             try:
-                self.senders, self.capacity = await self.open_senders(
+                self.senders, capacity = await self.open_senders(
                     stack, self.settings, self.method.stages
                 )
+                self.window = Window(capacity)
                 if problem := self._unpriced():
                     return JobStatus.FAILED, problem
                 if self.settings.uses_batches():
@@ -181,7 +187,7 @@ class JobEngine:
 
     def _dispatch(self) -> None:
         """Send queued requests while there is room, budget, and candidates still to make."""
-        limit = self.batches.limit if self.batches else self.capacity
+        limit = self.batches.limit if self.batches else self.window.limit
         while self.queue and self.end is None and len(self.flights) < limit:
             if self.progress.stored + self._expected_yield() >= self.settings.n:
                 return
@@ -206,14 +212,15 @@ class JobEngine:
                 return
             self.queue.popleft()
             request = record.request
+            flight = _Flight(record, sender, most.total_tokens, usd)
             if self.batches is not None:  # counts its attempts when it submits
                 sending = self.batches.send(record, sender)
             else:
                 job_requests.count_attempt(self.store, record.id)
                 sending = sender.send(request.messages, request.params)
-            self._take_off(
-                asyncio.ensure_future(sending), _Flight(record, sender, most.total_tokens, usd)
-            )
+                flight.ticket, flight.company = self.window.ticket(), len(self.flights)
+                flight.sent_at = time.monotonic()
+            self._take_off(asyncio.ensure_future(sending), flight)
 
     def _take_off(self, future: asyncio.Future[ChatResult], flight: _Flight) -> None:
         self.flights[future] = flight
@@ -255,6 +262,10 @@ class JobEngine:
             result = ChatResult(error=f"{type(error).__name__}: {error}")
         else:
             result = future.result()
+        if flight.ticket:
+            seconds = time.monotonic() - flight.sent_at
+            stage = flight.record.request.stage
+            self.window.landed(flight.ticket, stage, seconds, result, flight.company)
         self._store_reply(flight, result)
         if self.on_progress is not None:
             self.on_progress(self.snapshot())
