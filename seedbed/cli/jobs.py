@@ -216,6 +216,10 @@ def _report(store: Store, job: Job) -> int:
         retry = " --retry-failed" if failures else ""
         print(f"  resume with: python -m seedbed resume --job {job.id}{retry}", file=sys.stderr)
         return 1
+    if failures and progress.stored < progress.n:  # e.g. timeouts behind a busy server
+        print(
+            f"  retry the failed requests: python -m seedbed resume --job {job.id} --retry-failed"
+        )
     return 0
 
 

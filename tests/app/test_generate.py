@@ -268,6 +268,35 @@ def test_failed_requests_can_be_sent_again(demo_store: Store) -> None:
     assert len(demo_store.list_candidates(news.id)) == 3
 
 
+def test_a_done_job_short_of_its_count_retries_its_failures_from_the_page(
+    demo_store: Store,
+) -> None:
+    news = demo_store.get_project(project_id(demo_store, NEWS))
+    # The first request fails (not retried by the client), the others are answered.
+    with FakeOpenAIServer(reply=lambda _: ARTICLE, faults=[400]) as server:
+        config = BackendConfig(kind="openai", model="fake-model", base_url=server.base_url)
+        settings = JobSettings(method="attrprompt", n=3, backend=config, max_rounds=1)
+        job_id = runner.start_job(demo_store, news, settings)
+        runner.run_job(demo_store, job_id, api_key="test-key")
+        assert jobs.get_job(demo_store, job_id).status == JobStatus.DONE
+        assert len(demo_store.list_candidates(news.id)) == 2
+
+        at = open_app("generate", NEWS, **openai_settings(server))
+        at.button(key=f"job_retry_{job_id}").click().run()
+        wait_for(lambda: jobs.get_job(demo_store, job_id).status == JobStatus.DONE)
+    assert job_requests.failed_requests(demo_store, job_id) == []
+    assert len(demo_store.list_candidates(news.id)) == 3
+
+
+def test_the_sidebar_timeout_reaches_the_job(demo_store: Store) -> None:
+    with FakeOpenAIServer(reply=lambda _: ARTICLE) as server:
+        at = open_app("generate", NEWS, **openai_settings(server), backend_timeout=240.0)
+        at.slider(key="generate_n").set_value(1)
+        at.button(key="generate_run").click().run()
+    assert not at.exception, at.exception
+    assert job_of(demo_store, NEWS, preview=True).settings.backend.timeout == 240
+
+
 def test_a_job_short_of_its_count_names_the_rounds_that_yielded_nothing(
     demo_store: Store,
 ) -> None:
