@@ -2,8 +2,9 @@
 
 Each request evolves one seed or accepted instruction with one operation, drawn
 at random from the allowed ones: five in-depth operations (add constraints,
-deepen, concretize, increase reasoning steps, complicate the input) that make it
-harder by a few words, or in-breadth (a new, rarer task of the same domain).
+deepen, concretize, increase reasoning steps: harder by a few words; complicate the
+input: add data in a sampled format, XML, SQL, Python, a table, JSON or a formula,
+written out in the task), or in-breadth (a new, rarer task of the same domain).
 
 The paper's elimination checks, each stored as a check (a failed one flags):
 - "scaffolding": the evolved instruction copies words of the evolving prompt
@@ -51,10 +52,11 @@ DEPTH_HOW: dict[str, str] = {
     "concretize": "replace general concepts in the task with more specific ones.",
     "increase_reasoning": "if the task can be solved with a few simple steps of thinking, "
     "rewrite it to ask explicitly for reasoning in several steps.",
-    "complicate_input": "give the task a harder input to work on, such as a table, a code "
-    "snippet, a JSON or XML record, or a formula, and make the task depend on it.",
 }
-OPERATIONS: tuple[str, ...] = (*DEPTH_HOW, "breadth")
+# "Complicate input" has its own prompt (the paper's): it adds data in a format drawn
+# from these, with no cap on words, since the data must be written out in the task.
+DATA_FORMATS = ("XML data", "an SQL table", "Python code", "a table", "JSON data", "a formula")
+OPERATIONS: tuple[str, ...] = (*DEPTH_HOW, "complicate_input", "breadth")
 # The sampling of the WizardLM code for evolving and answering; the judge is greedy.
 EVOLVE_PARAMS = GenerationParams(temperature=1.0, top_p=0.95, max_tokens=2048)
 JUDGE_PARAMS = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=5)
@@ -96,10 +98,15 @@ def parent_prompt(source: Source) -> str:
     return f"{instruction}\n\n{given}" if given else instruction
 
 
-def build_messages(prompt: str, operation: str, options: EvolInstructOptions) -> list[Message]:
-    """The evolving prompt for `operation` (an in-depth one, or "breadth")."""
+def build_messages(
+    prompt: str, operation: str, options: EvolInstructOptions, data_format: str = ""
+) -> list[Message]:
+    """The evolving prompt for `operation` (an in-depth one, or "breadth");
+    "complicate_input" adds data in `data_format` (one of DATA_FORMATS)."""
     if operation == "breadth":
         return user_message("evol_breadth", prompt=prompt)
+    if operation == "complicate_input":
+        return user_message("evol_complicate_input", prompt=prompt, data_format=data_format)
     return user_message(
         "evol_depth",
         prompt=prompt,
@@ -180,13 +187,19 @@ class EvolInstruct(Method):
         requests = []
         for index, source in enumerate(pick_sources(sources, n, rng)):
             operation = rng.choice(options.operations)
+            details = {"source": source.model_dump(), "operation": operation}
+            if operation == "complicate_input":
+                details["data_format"] = rng.choice(DATA_FORMATS)
+            prompt = parent_prompt(source)
             requests.append(
                 Request(
                     key=f"evolve/{index}/{source.key}/{operation}",
                     stage="evolve",
-                    messages=build_messages(parent_prompt(source), operation, options),
+                    messages=build_messages(
+                        prompt, operation, options, details.get("data_format", "")
+                    ),
                     params=options.params["evolve"],
-                    context={"source": source.model_dump(), "operation": operation},
+                    context=details,
                 )
             )
         return requests
