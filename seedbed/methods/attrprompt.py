@@ -43,7 +43,7 @@ from seedbed.methods.common import (
     strip_preamble,
     unknown_labels,
 )
-from seedbed.methods.lengths import LENGTH_MARGIN, TOKENS_PER_WORD, item_params
+from seedbed.methods.lengths import LENGTH_MARGIN, TOKENS_PER_WORD, item_params, requirement
 from seedbed.methods.prompts import user_message
 from seedbed.models import AttributeDimension, GenerationParams, Message, ProjectKind
 
@@ -181,7 +181,8 @@ def coverage_combinations(
 
 def build_messages(item: str, label: str | None, attributes: dict[str, str]) -> list[Message]:
     """A request for one item with `attributes` listed as numbered requirements."""
-    return user_message("attrprompt", item=item, label=label, attributes=attributes)
+    lines = [requirement(name, value) for name, value in attributes.items()]
+    return user_message("attrprompt", item=item, label=label, requirements=lines)
 
 
 def parse(reply: str) -> str:

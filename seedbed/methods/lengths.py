@@ -22,6 +22,22 @@ _AMOUNT = re.compile(
 )
 
 
+_BARE_AMOUNT = re.compile(r"^\d+(?:\s*(?:-|–|to)\s*\d+)?$")
+
+
+def requirement(name: str, value: str) -> str:
+    """One numbered requirement of an AttrPrompt prompt: "Length: 100 words.".
+
+    A bare number as a length gets its unit (words), and a value that already ends
+    a sentence gets no second full stop ("society." does not become "society..").
+    """
+    value = value.strip()
+    if "length" in name.lower() and _BARE_AMOUNT.match(value):
+        value += " words"
+    end = "" if value.endswith((".", "!", "?")) else "."
+    return f"{name[:1].upper()}{name[1:]}: {value}{end}"
+
+
 def requested_words(attributes: dict[str, str]) -> int | None:
     """The most words an item's length attribute asks for, None when it names no amount."""
     for name, value in attributes.items():

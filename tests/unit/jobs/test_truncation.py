@@ -6,23 +6,16 @@ Each job runs against the fake OpenAI server, which reports finish_reason
 
 from __future__ import annotations
 
-import random
-
 from seedbed.jobs.state import JobSettings, JobStatus
-from seedbed.methods import METHODS
-from seedbed.methods.lengths import item_params, requested_words
 from seedbed.models import (
     AttributeDimension,
     AttributeValue,
-    GenerationParams,
     Project,
     ProjectKind,
 )
 from seedbed.store.core import Store
 from tests.fake_openai_server import ChatMessages, FakeOpenAIServer
-from tests.method_driver import make_context
 from tests.unit.jobs.test_rounds import instruction_project, run_against
-from tests.unit.methods.test_chataug import NEWS, NEWS_SEEDS
 
 TASKS = [
     "Name a bird that lives near the harbour.",
@@ -104,30 +97,3 @@ def test_attrprompt_sizes_max_tokens_from_the_requested_length(store: Store) -> 
         run_against(server, store, project, settings)
         [request] = server.chat_requests
     assert request.body["max_tokens"] == 840  # 400 words x 1.4 tokens x the 1.5 margin
-
-
-def test_length_sizing_reads_words_ranges_and_paragraphs_and_keeps_the_floor() -> None:
-    assert requested_words({"length": "about 150 words"}) == 150
-    assert requested_words({"Length": "100-200 words"}) == 200
-    assert requested_words({"article length": "2 to 3 paragraphs"}) == 360
-    assert requested_words({"length": "short"}) is None
-    assert requested_words({"style": "100 words of jargon"}) is None
-    floor = GenerationParams(max_tokens=300)
-    assert item_params(floor, {"length": "about 30 words"}, 1.5).max_tokens == 300
-    assert item_params(floor, {"length": "about 200 words"}, 1.5).max_tokens == 420
-    assert item_params(floor, {"length": "about 200 words"}, 0).max_tokens == 300
-
-
-def test_a_cut_chataug_reply_loses_its_last_paraphrase() -> None:
-    method = METHODS["chataug"]
-    context = make_context(NEWS, NEWS_SEEDS, options={"seed_ids": [7], "paraphrases": 3})
-    [request, *_] = method.plan(context, 3, random.Random(0))
-    reply = "1. Markets climbed today.\n2. Stocks went up.\n3. Share prices rose after the"
-    outcome = method.read(context, request, reply, "length")
-    assert [d.content["text"] for d in outcome.drafts] == [
-        "Markets climbed today.",
-        "Stocks went up.",
-    ]
-    whole = method.read(context, request, reply, "stop")
-    assert len(whole.drafts) == 3
-    assert all("truncated" not in [c.name for c in d.checks] for d in whole.drafts)
