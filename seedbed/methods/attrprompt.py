@@ -32,12 +32,14 @@ from seedbed.checks import refusal_check
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     ANSWER_PARAMS,
+    LABEL_PHRASES,
     InstructionFilterOptions,
     answer_outcome,
     answer_request,
     check_dicts,
     instruction_checks,
     item_noun,
+    label_words,
     project_labels,
     single_text_checks,
     strip_preamble,
@@ -179,10 +181,15 @@ def coverage_combinations(
     return picks
 
 
-def build_messages(item: str, label: str | None, attributes: dict[str, str]) -> list[Message]:
-    """A request for one item with `attributes` listed as numbered requirements."""
+def build_messages(
+    item: str, label: str | None, attributes: dict[str, str], about: str = ""
+) -> list[Message]:
+    """A request for one item with `attributes` listed as numbered requirements;
+    `about` ties it to its label (common.label_words), the topic form by default."""
+    if label and not about:
+        about = LABEL_PHRASES["topic"].replace("{label}", label)
     lines = [requirement(name, value) for name, value in attributes.items()]
-    return user_message("attrprompt", item=item, label=label, requirements=lines)
+    return user_message("attrprompt", item=item, about=about, requirements=lines)
 
 
 def parse(reply: str) -> str:
@@ -305,7 +312,9 @@ class AttrPrompt(Method):
         return [
             item_request(
                 f"item/{i}",
-                build_messages(item, label, attrs),
+                build_messages(
+                    item, label, attrs, label_words(context.project, label) if label else ""
+                ),
                 item_params(params, attrs, options.length_margin),
                 label,
                 attrs,

@@ -75,6 +75,21 @@ def instruction_checks(
     )
 
 
+# How prompts tie an item to its label: a topic by default; sentiment and intent read
+# wrong as topics ("a review whose topic is 'negative'").
+LABEL_PHRASES = {
+    "topic": 'whose topic is "{label}"',
+    "sentiment": 'whose sentiment is "{label}"',
+    "intent": 'whose intent is "{label}"',
+}
+
+
+def label_words(project: Project, label: str) -> str:
+    """The project's label phrase for `label`, e.g. 'whose sentiment is "negative"'."""
+    phrase = project.label_phrase or LABEL_PHRASES["topic"]
+    return phrase.replace("{label}", label)  # not str.format: a phrase may hold braces
+
+
 def item_noun(project: Project) -> str:
     """What one generated item is called in prompts."""
     if project.item_name:
