@@ -131,6 +131,12 @@ def judge_block(judge: JudgeResult | None) -> None:
     st.text(" · ".join(scores) + f"  ({judge.model or 'unknown model'})")
 
 
+def cut_notice(candidate: Candidate) -> str | None:
+    """What a candidate says when its reply was cut at its token limit (None: it was not)."""
+    check = next((c for c in candidate.checks if c.name == "truncated"), None)
+    return None if check is None else f"Reply cut: {check.detail}."
+
+
 def checks_table(candidate: Candidate) -> None:
     """Every automatic check with its verdict, score and reason; failed ones named on top."""
     if not candidate.checks:
@@ -138,6 +144,8 @@ def checks_table(candidate: Candidate) -> None:
     failed = [check.name for check in candidate.checks if not check.passed]
     if failed:
         st.warning("Flagged by: " + ", ".join(failed))
+    if notice := cut_notice(candidate):
+        st.caption(plain(notice))
     frame = pd.DataFrame(
         [
             {

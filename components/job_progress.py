@@ -81,18 +81,20 @@ def _panel(store: Store, job_id: int, was_live: bool) -> None:
             )
         if job.message:
             (st.error if job.status == JobStatus.FAILED else st.info)(plain(job.message))
-        _buttons(store, job, shown, progress.failed)
+        _buttons(store, job, shown, progress)
         _failures(store, job, progress.failed)
 
 
-def _buttons(store: Store, job: Job, shown: str, failed: int) -> None:
+def _buttons(store: Store, job: Job, shown: str, progress: JobProgress) -> None:
     if shown in ("queued", "running"):
         if job.cancel_requested:
             st.caption("Cancelling: the requests in flight finish first.")
         elif st.button("Cancel", key=f"job_cancel_{job.id}"):
             jobs.cancel_job(store, job.id)  # at once when no run has it yet
         return
-    if job.status == JobStatus.DONE:
+    # A done job short of its count may still retry its failures (e.g. timeouts).
+    retry = progress.failed and not (job.status == JobStatus.DONE and progress.stored >= progress.n)
+    if job.status == JobStatus.DONE and not retry:
         return
     address = cluster_address()
     if job.settings.cluster:
@@ -101,10 +103,16 @@ def _buttons(store: Store, job: Job, shown: str, failed: int) -> None:
             return
         st.caption("Resuming hands the job to a new driver on the Ray cluster.")
     left, right = st.columns(2)
-    if left.button("Resume", key=f"job_resume_{job.id}", type="primary"):
+    if job.status != JobStatus.DONE and left.button(
+        "Resume", key=f"job_resume_{job.id}", type="primary"
+    ):
         _resume(store, job, address)
-    if failed and right.button("Resume and retry failed requests", key=f"job_retry_{job.id}"):
-        job_requests.retry_failed(store, job.id)
+    if retry and right.button("Resume and retry failed requests", key=f"job_retry_{job.id}"):
+        try:
+            job_requests.retry_failed(store, job.id)
+        except SeedbedError as error:
+            st.error(plain(str(error)))
+            return
         _resume(store, job, address)
 
 

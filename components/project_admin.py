@@ -1,4 +1,4 @@
-"""Rename, duplicate or delete the current project (the Overview page)."""
+"""Rename, word the prompts of, duplicate or delete the current project (the Overview page)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 from components.state import plain
 from seedbed.errors import SeedbedError, user_input
 from seedbed.files.projects import backup_zip, delete_project, duplicate_project
+from seedbed.methods.common import LABEL_PHRASES, item_noun
 from seedbed.models import Project
 from seedbed.store.core import Store
 
@@ -28,6 +29,51 @@ def _rename(store: Store, project: Project) -> None:
             st.error(plain(str(error)))
             return
         st.session_state["project_notice"] = f"Renamed to '{renamed.name}'."
+        st.rerun()
+
+
+def _wording(store: Store, project: Project) -> None:
+    """What prompts call an item and how they tie it to its label (AttrPrompt, baseline)."""
+    item = st.text_input(
+        "Item name",
+        value=project.item_name,
+        placeholder=item_noun(project.model_copy(update={"item_name": ""})),
+        key=f"project_item_name_{project.id}",
+        help="What one generated item is called in prompts, e.g. news article, product review.",
+    )
+    presets = {**LABEL_PHRASES, "custom": ""}
+    current = project.label_phrase or LABEL_PHRASES["topic"]
+    preset = next((n for n, text in presets.items() if text == current), "custom")
+    choice = st.selectbox(
+        "Label phrase",
+        list(presets),
+        index=list(presets).index(preset),
+        key=f"project_phrase_preset_{project.id}",
+        help="How a prompt ties an item to its label: a topic, a sentiment, an intent.",
+    )
+    phrase = presets[choice] or st.text_input(
+        "Your phrase, with {label} where the label goes",
+        value=current,
+        key=f"project_phrase_custom_{project.id}",
+    )
+    example = project.labels[0] if project.labels else "label"
+    st.caption(
+        plain(
+            f"Prompts read: Write one {item.strip() or 'item'} "
+            f"{phrase.replace('{label}', example)}."
+        )
+    )
+    if st.button("Save the wording", key="project_wording_go"):
+        try:
+            with user_input("Prompt wording"):
+                changed = Project.model_validate(
+                    project.model_dump() | {"item_name": item.strip(), "label_phrase": phrase}
+                )
+            store.update_project(changed)
+        except SeedbedError as error:
+            st.error(plain(str(error)))
+            return
+        st.session_state["project_notice"] = "Saved the prompt wording."
         st.rerun()
 
 
@@ -79,11 +125,15 @@ def _delete(store: Store, project: Project) -> None:
 
 
 def project_admin(store: Store, project: Project) -> None:
-    """Rename, duplicate and delete (typed confirmation, a backup offered first)."""
-    with st.expander("Rename, duplicate or delete this project"):
-        rename, duplicate, delete = st.tabs(["Rename", "Duplicate", "Delete"])
+    """Rename, word the prompts, duplicate and delete (typed confirmation, a backup first)."""
+    with st.expander("Rename, duplicate, word or delete this project"):
+        rename, wording, duplicate, delete = st.tabs(
+            ["Rename", "Prompt wording", "Duplicate", "Delete"]
+        )
         with rename:
             _rename(store, project)
+        with wording:
+            _wording(store, project)
         with duplicate:
             _duplicate(store, project)
         with delete:

@@ -78,6 +78,7 @@ def _load_backend_settings(store: Store) -> None:
     st.session_state.setdefault("backend_model", config.model)
     st.session_state.setdefault("backend_base_url", config.base_url)
     st.session_state.setdefault("backend_extra_body", config.extra_body)
+    st.session_state.setdefault("backend_timeout", config.timeout)
     # Only a change is stored: an untouched session keeps following the environment.
     st.session_state["backend_saved"] = config
 
@@ -98,12 +99,22 @@ def _backend_settings(store: Store) -> None:
             type="password",
             help="Kept in this browser session only; never stored. OPENAI_API_KEY works too.",
         )
+        _mirrored(
+            st.number_input,
+            "Timeout (s)",
+            "backend_timeout",
+            min_value=1.0,
+            max_value=3600.0,
+            help="How long one reply may take. A local server answering one request at a "
+            "time needs more than a cloud API. SEEDBED_TIMEOUT sets the default.",
+        )
     _refuse_credentials(kind)
     st.session_state["backend_config"] = BackendConfig(
         kind=kind,
         model=st.session_state["backend_model"] if kind == "openai" else "",
         base_url=st.session_state["backend_base_url"] if kind == "openai" else "",
         extra_body=st.session_state.get("backend_extra_body", {}) if kind == "openai" else {},
+        timeout=st.session_state["backend_timeout"],
     )
     keep_backend_settings(store)
     _backend_status(kind)

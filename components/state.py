@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from seedbed.llm import BackendConfig, ChatBackend, local_backend, make_backend
+from seedbed.llm import BackendConfig, ChatBackend, env_timeout, local_backend, make_backend
 from seedbed.llm.settings import save_backend_settings
 from seedbed.models import Project
 from seedbed.store.core import Store, database_url
@@ -72,6 +72,7 @@ def typed_backend() -> BackendConfig:
         model=st.session_state["backend_model"],
         base_url=st.session_state["backend_base_url"],
         extra_body=st.session_state.get("backend_extra_body", {}),
+        timeout=st.session_state.get("backend_timeout") or env_timeout(),
     )
 
 

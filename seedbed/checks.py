@@ -49,6 +49,8 @@ __all__ = [
     "length_check",
     "novelty_check",
     "refusal_check",
+    "truncated_check",
+    "was_cut",
     "rouge_l_f",
     "rouge_tokens",
     "unicode_tokens",
@@ -197,6 +199,29 @@ def empty_field_check(content: dict[str, str]) -> Check:
         score=float(len(empty)),
         detail=f"empty: {', '.join(empty)}" if empty else "",
     )
+
+
+# The finish reason of a reply cut at its max_tokens (OpenAI's word, used by every backend).
+CUT = "length"
+
+
+def was_cut(finish_reason: str | None) -> bool:
+    """True when the reply ended at its token limit rather than where the model stopped."""
+    return finish_reason == CUT
+
+
+def truncated_check(*, dropped_last: bool = False) -> Check:
+    """The "truncated" check of a candidate whose reply was cut at its token limit.
+
+    It fails when the candidate's own text may end mid-sentence. With `dropped_last`
+    (a list reply whose cut last item was dropped, as Self-Instruct does) it passes:
+    the candidate is a complete item, and the check only says the reply was cut.
+    """
+    if dropped_last:
+        detail = "the reply was cut at its token limit; its cut last item was dropped"
+        return Check(name="truncated", passed=True, detail=detail)
+    detail = "the reply was cut at its token limit (max_tokens): the text may end mid-sentence"
+    return Check(name="truncated", passed=False, detail=detail)
 
 
 def keyword_check(text: str, required: Sequence[str] = (), forbidden: Sequence[str] = ()) -> Check:

@@ -37,7 +37,10 @@ class Project(Strict):
     description: str = ""
     labels: list[str] = Field(default_factory=list)
     # What one generated item is called in prompts ("news article"); a default by kind when empty.
-    item_name: str = ""
+    item_name: str = Field("", max_length=200)
+    # How a prompt ties an item to its label, "{label}" standing for it; empty: the
+    # topic form (seedbed.methods.common.LABEL_PHRASES has the presets).
+    label_phrase: str = Field("", max_length=200)
 
     @field_validator("name")
     @classmethod
@@ -45,6 +48,14 @@ class Project(Strict):
         value = value.strip()
         if not value:
             raise ValueError("the project name is empty")
+        return value
+
+    @field_validator("label_phrase")
+    @classmethod
+    def _phrase_names_the_label(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if value and "{label}" not in value:
+            raise ValueError('the label phrase must contain {label}, e.g. whose topic is "{label}"')
         return value
 
     @model_validator(mode="after")

@@ -64,7 +64,9 @@ class TwoStage(Method):
             for i in range(math.ceil(n / 2))
         ]
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+    def read(
+        self, context: MethodContext, request: Request, reply: str, finish_reason: str | None = None
+    ) -> Outcome:
         if request.stage == "ideas":
             ideas = [line.strip() for line in reply.splitlines() if line.strip()]
             if not ideas:

@@ -18,6 +18,7 @@ The Batch API (/v1/files, /v1/batches) is in tests/fake_batches.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import threading
@@ -75,6 +76,7 @@ class FakeOpenAIServer:
     Behaviour, checked in this order for each chat request:
     `api_key` (401 if the bearer token differs; None accepts anything),
     `models` (404 model_not_found for other names; None accepts any model),
+    `serial` (one request at a time, the rest queued),
     `delay` / `delay_for(messages)` seconds of sleep, `faults` (a script of
     misbehaviours, one per request: an error status, "malformed" or "drop"),
     `fault_for(messages)` (a misbehaviour for matching requests), `statuses` (a
@@ -111,6 +113,7 @@ class FakeOpenAIServer:
         batch_api: bool = True,
         batch_seconds: float = 0.0,
         log_path: str | None = None,
+        serial: bool = False,
     ) -> None:
         self.reply = reply
         self.replies: deque[str | None] = deque(replies)
@@ -118,6 +121,9 @@ class FakeOpenAIServer:
         self.models = list(models) if models is not None else None
         self.delay = delay
         self.delay_for = delay_for
+        # serial: one chat request at a time, as llama.cpp with one slot; the others
+        # wait their turn, and their delay starts when it comes.
+        self._turn = threading.Lock() if serial else contextlib.nullcontext()
         self.statuses: deque[int] = deque(statuses)
         self.status_for = status_for
         self.faults: deque[Fault] = deque(faults)
@@ -347,6 +353,11 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"The model `{model}` does not exist or you do not have access to it."
             self._send_error(404, message, "model_not_found", "invalid_request_error")
             return
+        with fake._turn:
+            self._answer_chat(body, messages)
+
+    def _answer_chat(self, body: dict[str, Any], messages: ChatMessages) -> None:
+        fake = self.fake
         fake._sleep(fake.delay + (fake.delay_for(messages) if fake.delay_for else 0.0))
         fault = fake._next_fault(messages)
         if fault == "drop":

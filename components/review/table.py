@@ -43,6 +43,7 @@ def _rows(candidates: list[Candidate], scores: dict[int, judge.JudgeResult]) -> 
                 "method": c.method,
                 "text": c.text[:300],
                 "failed checks": ", ".join(x.name for x in c.checks if not x.passed),
+                "reply cut": any(x.name == "truncated" for x in c.checks),
                 "judge": scores[c.id].overall if c.id in scores else None,
                 "reviewed by": c.reviewed_by or "",
                 "reviewed at": c.reviewed_at,

@@ -47,7 +47,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="STAGE=MODEL",
         help="another model for one stage of the method, e.g. classify=gpt-4o-mini (repeatable)",
     )
-    generate.add_argument("--concurrency", type=int, default=8, help="requests at once")
+    generate.add_argument(
+        "--concurrency", type=int, default=8, help="most requests at once (adapts to the server)"
+    )
+    generate.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds a reply may take, per attempt (default: SEEDBED_TIMEOUT, else 60)",
+    )
     generate.add_argument("--budget-tokens", type=int, help="stop before passing this many tokens")
     generate.add_argument("--budget-usd", type=float, help="stop before passing this cost")
     generate.add_argument("--options", default="{}", help="method options as JSON")
@@ -149,9 +156,11 @@ def _settings(args: argparse.Namespace) -> JobSettings:
     if extra and args.backend != "openai":
         raise InputError("--extra-params needs --backend openai.")
     base_url = checked_base_url(args.base_url)
-    backend = BackendConfig(
-        kind=args.backend, model=args.model, base_url=base_url, extra_body=extra
-    )
+    timing = {} if args.timeout is None else {"timeout": args.timeout}
+    with user_input("--timeout"):
+        backend = BackendConfig(
+            kind=args.backend, model=args.model, base_url=base_url, extra_body=extra, **timing
+        )
     stages = METHODS[args.method].stages
     stage_backends = {}
     for item in args.stage_model:
@@ -213,6 +222,10 @@ def _report(store: Store, job: Job) -> int:
         retry = " --retry-failed" if failures else ""
         print(f"  resume with: python -m seedbed resume --job {job.id}{retry}", file=sys.stderr)
         return 1
+    if failures and progress.stored < progress.n:  # e.g. timeouts behind a busy server
+        print(
+            f"  retry the failed requests: python -m seedbed resume --job {job.id} --retry-failed"
+        )
     return 0
 
 

@@ -28,7 +28,12 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from seedbed.checks import empty_field_check, passed_instruction_checks
+from seedbed.checks import (
+    empty_field_check,
+    passed_instruction_checks,
+    truncated_check,
+    was_cut,
+)
 from seedbed.conversations import is_conversation, turns
 from seedbed.duplicates.pool import DuplicatePool
 from seedbed.errors import BackendError, JobError
@@ -37,7 +42,7 @@ from seedbed.jobs import state as jobs
 from seedbed.jobs.batches import BatchQueue, open_batches
 from seedbed.jobs.context import method_context, method_named, pool_texts, round_rng
 from seedbed.jobs.pricing import budget_problem, load_prices
-from seedbed.jobs.senders import OpenSenders, Sender, estimate_tokens
+from seedbed.jobs.senders import OpenSenders, Sender, Window, estimate_tokens
 from seedbed.jobs.state import Job, JobProgress, JobStatus, RequestRecord
 from seedbed.llm import ChatBackend, ChatResult
 from seedbed.methods.base import Draft, Outcome, Request, main_text
@@ -57,6 +62,9 @@ class _Flight:
     sender: Sender
     tokens: int  # the most this request may use, reserved against the budget
     usd: float
+    ticket: int = 0  # its number in the window (direct sending only)
+    sent_at: float = 0.0
+    company: int = 0  # other requests in flight when it was sent
 
 
 class JobEngine:
@@ -100,7 +108,9 @@ class JobEngine:
         self.reserved_tokens, self.reserved_usd = 0, 0.0
         self.batches: BatchQueue | None = None
         self.senders: dict[str, Sender] = {}
-        self.capacity = self.settings.concurrency  # requests in flight, over all senders
+        # Requests in flight, over all senders: at most the job's concurrency, fewer
+        # while the server queues or times out (senders.Window).
+        self.window = Window(self.settings.concurrency)
         self.yields: dict[str, list[int]] = {}  # stage -> [drafts, replies]
         self.end: tuple[JobStatus, str | None] | None = None
         self.rounds = job.rounds
@@ -119,9 +129,10 @@ class JobEngine:
             return JobStatus.FAILED, reason
         async with contextlib.AsyncExitStack() as stack:
             try:
-                self.senders, self.capacity = await self.open_senders(
+                self.senders, capacity = await self.open_senders(
                     stack, self.settings, self.method.stages
                 )
+                self.window = Window(capacity)
                 if problem := self._unpriced():
                     return JobStatus.FAILED, problem
                 if self.settings.uses_batches():
@@ -180,7 +191,7 @@ class JobEngine:
 
     def _dispatch(self) -> None:
         """Send queued requests while there is room, budget, and candidates still to make."""
-        limit = self.batches.limit if self.batches else self.capacity
+        limit = self.batches.limit if self.batches else self.window.limit
         while self.queue and self.end is None and len(self.flights) < limit:
             if self.progress.stored + self._expected_yield() >= self.settings.n:
                 return
@@ -205,14 +216,15 @@ class JobEngine:
                 return
             self.queue.popleft()
             request = record.request
+            flight = _Flight(record, sender, most.total_tokens, usd)
             if self.batches is not None:  # counts its attempts when it submits
                 sending = self.batches.send(record, sender)
             else:
                 job_requests.count_attempt(self.store, record.id)
                 sending = sender.send(request.messages, request.params)
-            self._take_off(
-                asyncio.ensure_future(sending), _Flight(record, sender, most.total_tokens, usd)
-            )
+                flight.ticket, flight.company = self.window.ticket(), len(self.flights)
+                flight.sent_at = time.monotonic()
+            self._take_off(asyncio.ensure_future(sending), flight)
 
     def _take_off(self, future: asyncio.Future[ChatResult], flight: _Flight) -> None:
         self.flights[future] = flight
@@ -254,6 +266,10 @@ class JobEngine:
             result = ChatResult(error=f"{type(error).__name__}: {error}")
         else:
             result = future.result()
+        if flight.ticket:
+            seconds = time.monotonic() - flight.sent_at
+            stage = flight.record.request.stage
+            self.window.landed(flight.ticket, stage, seconds, result, flight.company)
         self._store_reply(flight, result)
         if self.on_progress is not None:
             self.on_progress(self.snapshot())
@@ -275,7 +291,13 @@ class JobEngine:
             drafts = "draft" if surplus == 1 else "drafts"
             note = f"{surplus} further {drafts} not stored: the job had its {self.settings.n}."
         candidates = [
-            self._candidate(record, draft, model, backend, result.usage if i == 0 else Usage())
+            self._candidate(
+                record,
+                _with_truncation(draft, result),
+                model,
+                backend,
+                result.usage if i == 0 else Usage(),
+            )
             for i, draft in enumerate(kept)
         ]
         stored = job_requests.complete_request(
@@ -307,7 +329,7 @@ class JobEngine:
         if result.error:
             return Outcome(error=result.error)
         try:
-            return self.method.read(self.context, request, result.text)
+            return self.method.read(self.context, request, result.text, result.finish_reason)
         except Exception as error:  # a method's bug fails its request, not the job
             return Outcome(error=f"The reply could not be read ({type(error).__name__}: {error}).")
 
@@ -425,6 +447,14 @@ def _duplicate_pool(store: Store, project: Project, semantic: bool) -> Duplicate
             return embed_texts(list(texts), store)
 
     return DuplicatePool(list(pool_texts(store, project)), embed)
+
+
+def _with_truncation(draft: Draft, result: ChatResult) -> Draft:
+    """`draft` with a failed `truncated` check when its reply was cut and the method
+    left it unmarked: every candidate of a cut reply says so (see Method.read)."""
+    if not was_cut(result.finish_reason) or any(c.name == "truncated" for c in draft.checks):
+        return draft
+    return draft.model_copy(update={"checks": [*draft.checks, truncated_check()]})
 
 
 def _shortfall(stored: int, n: int, why: str, empty: list[int]) -> str:

@@ -240,22 +240,39 @@ def nodes_served(store: Store, job_id: int) -> dict[str, int]:
 
 
 def retry_failed(store: Store, job_id: int) -> int:
-    """Make the job's failed requests pending again; returns how many.
+    """Make the failed requests of an ended job pending again; returns how many.
 
-    Raises JobError, having changed nothing, when the job is unknown, done (a done
-    job does not run again, and its failures are its record), or being run now.
+    Any ended job may retry, a done one too (a server that timed out behind a queue
+    leaves a job done but short): a done job becomes "stopped", so that a resume
+    claims it. Everything is checked before anything changes: JobError, having
+    changed nothing, when the job is unknown, running now, has no failed request, or
+    is done with its count (a retried request could store nothing).
     """
     job = get_job(store, job_id)
     if job is None:
         raise JobError(f"There is no job {job_id}.")
-    if job.status == JobStatus.DONE:
-        raise JobError(f"Job {job_id} is already done; its failed requests were left as they are.")
     if job.status == JobStatus.RUNNING and not job.is_interrupted():
         raise JobError(f"Job {job_id} is running; cancel it before retrying its failures.")
+    progress = job_progress(store, job)
+    if not progress.failed:
+        raise JobError(f"Job {job_id} has no failed request to retry.")
+    if job.status == JobStatus.DONE and progress.stored >= job.settings.n:
+        raise JobError(
+            f"Job {job_id} already has its {job.settings.n} candidates; its failed requests "
+            "were left as they are."
+        )
     c = t.job_requests.c
     with store.engine.begin() as conn:
-        return conn.execute(
+        count = conn.execute(
             update(t.job_requests)
             .where(c.job_id == job_id, c.status == RequestStatus.FAILED)
             .values(status=RequestStatus.PENDING, error=None)
         ).rowcount
+        if job.status == JobStatus.DONE:
+            message = f"{count} failed request{'s' if count != 1 else ''} to send again."
+            conn.execute(
+                update(t.jobs)
+                .where(t.jobs.c.id == job_id, t.jobs.c.status == JobStatus.DONE)
+                .values(status=JobStatus.STOPPED, message=message)
+            )
+    return count

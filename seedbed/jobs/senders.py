@@ -6,6 +6,10 @@ without (the embedded model, test fakes) answers on a thread pool. Stages may
 use different backends (a cheap model to classify, a strong one for instances);
 stages with the same settings share one.
 
+How many requests are in flight adapts to the server (`Window`, AIMD as in TCP):
+a llama.cpp server answering one request at a time queues the rest, and a fixed 8
+at once would time them out.
+
 Where the senders live is the caller's choice (OpenSenders): `in_process` opens
 them here; seedbed/jobs/ray_senders.py opens a pool of actors across a Ray
 cluster. The engine sees the same Sender either way.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -93,6 +98,61 @@ async def open_sender(
         return result
 
     return Sender(backend, send)
+
+
+# A reply queued behind others when its time per completion token is above this many
+# times the best recent one of its stage (jitter of a busy cloud API stays below).
+QUEUE_FACTOR = 2.5
+RECENT_REPLIES = 32  # per stage, for the best recent pace
+
+
+class Window:
+    """How many requests a run keeps in flight: additive increase, multiplicative decrease.
+
+    It starts at 1 and grows by one per reply (doubling each round trip) up to
+    `ceiling`, the job's concurrency; after the first sign of congestion it grows
+    by one per window of replies. A sign of congestion halves it, once per window
+    (the requests already sent when it halved do not halve it again). The signs: a
+    request failed because the server was overloaded (timeout, HTTP 429 or 503), or
+    a reply queued: sent while others were in flight, it took more than
+    QUEUE_FACTOR times the best recent time per completion token of its stage.
+    """
+
+    def __init__(self, ceiling: int) -> None:
+        self.ceiling = max(1, ceiling)
+        self.size = 1.0
+        self.threshold = float(self.ceiling)  # grow fast until here
+        self.sent = 0  # requests sent so far; each one's number is its ticket
+        self.calm_until = 0  # replies to tickets up to this one do not halve again
+        self.paces: dict[str, deque[float]] = {}
+
+    @property
+    def limit(self) -> int:
+        """The requests that may be in flight now."""
+        return max(1, int(self.size))
+
+    def ticket(self) -> int:
+        """Number a request being sent (pass it back to `landed`)."""
+        self.sent += 1
+        return self.sent
+
+    def landed(
+        self, ticket: int, stage: str, seconds: float, result: ChatResult, company: int
+    ) -> None:
+        """Learn from one reply that took `seconds`, sent with `company` others in flight."""
+        queued = False
+        if not result.error:
+            pace = seconds / max(1, result.usage.completion_tokens)
+            recent = self.paces.setdefault(stage, deque(maxlen=RECENT_REPLIES))
+            queued = company > 0 and bool(recent) and pace > QUEUE_FACTOR * min(recent)
+            recent.append(pace)
+        if result.overloaded or queued:
+            if ticket > self.calm_until:
+                self.size = self.threshold = max(1.0, self.size / 2)
+                self.calm_until = self.sent
+        elif not result.error:
+            step = 1.0 if self.size < self.threshold else 1.0 / self.size
+            self.size = min(float(self.ceiling), self.size + step)
 
 
 def estimate_tokens(request: Request) -> tuple[int, int]:

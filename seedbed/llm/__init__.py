@@ -16,7 +16,9 @@ from seedbed.models import Strict
 __all__ = [
     "BackendConfig",
     "ChatBackend",
+    "DEFAULT_TIMEOUT",
     "checked_base_url",
+    "env_timeout",
     "ChatResult",
     "make_backend",
     "parse_extra_params",
@@ -29,6 +31,23 @@ RESERVED_PARAMS = frozenset(
 )
 
 
+DEFAULT_TIMEOUT = 60.0  # seconds a request may wait for its reply, each attempt
+
+
+def env_timeout() -> float:
+    """The request timeout SEEDBED_TIMEOUT sets (seconds), else DEFAULT_TIMEOUT."""
+    raw = os.environ.get("SEEDBED_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise InputError(f"SEEDBED_TIMEOUT={raw!r}: give seconds between 0 and 3600.")
+    return value
+
+
 class BackendConfig(Strict):
     """Which backend to use. The API key is deliberately not part of it: keys are
     passed separately and never stored."""
@@ -39,6 +58,9 @@ class BackendConfig(Strict):
     # More fields for each chat request, sent as the openai client's `extra_body`
     # (e.g. vLLM's top_k, min_p, repetition_penalty). Not for secrets: it is stored.
     extra_body: dict[str, Any] = Field(default_factory=dict)
+    # Seconds an OpenAI-compatible server may take for one reply (per attempt); a
+    # local server answering one request at a time needs more than a cloud API.
+    timeout: float = Field(default_factory=env_timeout, gt=0, le=3600)
 
     @field_validator("base_url")
     @classmethod
@@ -120,6 +142,7 @@ def make_backend(config: BackendConfig, api_key: str | None = None) -> ChatBacke
         api_key=api_key or None,
         base_url=config.base_url or None,
         extra_body=config.extra_body,
+        timeout=config.timeout,
     )
 
 

@@ -30,6 +30,8 @@ class ChatResult:
     # Why generation ended: "stop" (the model finished or hit a stop string), "length"
     # (max_tokens), or what the server says; None when the backend cannot tell.
     finish_reason: str | None = None
+    # The server was too busy (a timeout, HTTP 429 or 503): a job sends fewer at once.
+    overloaded: bool = False
     price_factor: float = 1.0  # of the model's price: 0.5 for a Batch API reply
     node: str = ""  # the Ray node whose sender got the reply; "" when sent in-process
 

@@ -222,7 +222,11 @@ class OpenAIBackend(ChatBackend):
             fatal = self._fatal_error(exc)
             if fatal is not None:
                 raise fatal from None
-            return ChatResult(model=self.model, error=self._scrub(self._request_error(exc)))
+            busy = isinstance(exc, openai.APITimeoutError | openai.RateLimitError) or (
+                isinstance(exc, openai.APIStatusError) and exc.status_code in (503, 529)
+            )
+            error = self._scrub(self._request_error(exc))
+            return ChatResult(model=self.model, error=error, overloaded=busy)
         except ValueError as exc:  # a 200 whose body is not JSON (JSONDecodeError)
             error = f"The server's reply was not valid JSON ({exc})."
             return ChatResult(model=self.model, error=self._scrub(error))

@@ -32,16 +32,20 @@ from seedbed.checks import refusal_check
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
 from seedbed.methods.common import (
     ANSWER_PARAMS,
+    LABEL_PHRASES,
     InstructionFilterOptions,
     answer_outcome,
     answer_request,
     check_dicts,
     instruction_checks,
     item_noun,
+    label_words,
     project_labels,
+    single_text_checks,
     strip_preamble,
     unknown_labels,
 )
+from seedbed.methods.lengths import LENGTH_MARGIN, TOKENS_PER_WORD, item_params, requirement
 from seedbed.methods.prompts import user_message
 from seedbed.models import AttributeDimension, GenerationParams, Message, ProjectKind
 
@@ -60,6 +64,13 @@ class AttrPromptOptions(InstructionFilterOptions):
     labels: list[str] = Field(default_factory=list, description="Only these labels (empty: all)")
     coverage_draws: int = Field(
         16, ge=1, le=1000, description="Coverage: random combinations compared for each pick"
+    )
+    length_margin: float = Field(
+        LENGTH_MARGIN,
+        ge=0,
+        le=10,
+        description="An item's max tokens: the words its length attribute asks for × "
+        f"{TOKENS_PER_WORD} tokens × this margin, when above the item stage's; 0: never",
     )
 
 
@@ -170,9 +181,15 @@ def coverage_combinations(
     return picks
 
 
-def build_messages(item: str, label: str | None, attributes: dict[str, str]) -> list[Message]:
-    """A request for one item with `attributes` listed as numbered requirements."""
-    return user_message("attrprompt", item=item, label=label, attributes=attributes)
+def build_messages(
+    item: str, label: str | None, attributes: dict[str, str], about: str = ""
+) -> list[Message]:
+    """A request for one item with `attributes` listed as numbered requirements;
+    `about` ties it to its label (common.label_words), the topic form by default."""
+    if label and not about:
+        about = LABEL_PHRASES["topic"].replace("{label}", label)
+    lines = [requirement(name, value) for name, value in attributes.items()]
+    return user_message("attrprompt", item=item, about=about, requirements=lines)
 
 
 def parse(reply: str) -> str:
@@ -191,9 +208,16 @@ def item_request(key: str, messages: list[Message], params: GenerationParams, la
 
 
 def read_item(
-    context: MethodContext, request: Request, reply: str, options: InstructionFilterOptions
+    context: MethodContext,
+    request: Request,
+    reply: str,
+    options: InstructionFilterOptions,
+    finish_reason: str | None = None,
 ) -> Outcome:
-    """An "item" reply: a labelled text, or a new instruction to check and then answer."""
+    """An "item" reply: a labelled text, or a new instruction to check and then answer.
+
+    A reply cut at its token limit is flagged `truncated`; a cut instruction is not
+    answered."""
     text = parse(reply)
     if not text:
         return Outcome(error="The reply was empty.")
@@ -201,11 +225,15 @@ def read_item(
     attributes = request.context.get("attributes", {})
     if context.project.kind == ProjectKind.CLASSIFICATION:
         content = {"text": text, "label": label or ""}
-        checks = [refusal_check(text)]
+        checks = [refusal_check(text), *single_text_checks(finish_reason)]
         return Outcome(
             drafts=[Draft(content=content, label=label, attributes=attributes, checks=checks)]
         )
-    checks = instruction_checks(text, context, options) + [refusal_check(text)]
+    checks = [
+        *instruction_checks(text, context, options),
+        refusal_check(text),
+        *single_text_checks(finish_reason),
+    ]
     if not all(check.passed for check in checks):
         content = {"instruction": text, "input": "", "output": ""}
         draft = Draft(content=content, label=label, attributes=attributes, checks=checks)
@@ -230,6 +258,7 @@ def read_item_or_answer(
     reply: str,
     options_model: type[InstructionFilterOptions],
     title: str,
+    finish_reason: str | None = None,
 ) -> Outcome:
     """Read a reply of the "item" or the "answer" stage (AttrPrompt and its baseline)."""
     try:
@@ -237,7 +266,7 @@ def read_item_or_answer(
     except ValueError as error:
         return Outcome(error=str(error))
     if request.stage == "item":
-        return read_item(context, request, reply, options)
+        return read_item(context, request, reply, options, finish_reason)
     if request.stage == "answer":
         return read_answer(request, reply)
     return Outcome(error=f"{title} has no stage '{request.stage}'.")
@@ -281,9 +310,25 @@ class AttrPrompt(Method):
         item = item_noun(context.project)
         params = options.params["item"]
         return [
-            item_request(f"item/{i}", build_messages(item, label, attrs), params, label, attrs)
+            item_request(
+                f"item/{i}",
+                build_messages(
+                    item, label, attrs, label_words(context.project, label) if label else ""
+                ),
+                item_params(params, attrs, options.length_margin),
+                label,
+                attrs,
+            )
             for i, (label, attrs) in enumerate(picks)
         ]
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        return read_item_or_answer(context, request, reply, AttrPromptOptions, self.title)
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
+        return read_item_or_answer(
+            context, request, reply, AttrPromptOptions, self.title, finish_reason
+        )

@@ -202,8 +202,22 @@ class Method(ABC):
         """
 
     @abstractmethod
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        """Turn one reply into drafts, follow-up requests, or an explained error."""
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
+        """Turn one reply into drafts, follow-up requests, or an explained error.
+
+        `finish_reason` is the backend's (ChatResult.finish_reason): "length" when the
+        reply was cut at its max_tokens (seedbed.checks.was_cut). A method whose reply
+        is a list drops the cut last item, as Self-Instruct does, and marks the rest
+        with a passed `truncated` check; one whose reply is a single text flags it
+        with a failed one. The engine adds a failed `truncated` check to any draft of
+        a cut reply that carries none, so a cut candidate always says so.
+        """
 
     def max_rounds(self, context: MethodContext) -> int | None:
         """The most planning rounds a run may use, when the method knows better than the

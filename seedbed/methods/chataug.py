@@ -16,7 +16,7 @@ from pydantic import Field
 
 from seedbed.checks import refusal_check
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
-from seedbed.methods.common import item_noun, list_items, normalise
+from seedbed.methods.common import drop_cut_last, item_noun, list_items, normalise
 from seedbed.methods.prompts import user_message
 from seedbed.methods.sources import Source, SourceOptions, pick_sources, select_sources
 from seedbed.models import Check, GenerationParams, Message, ProjectKind
@@ -43,9 +43,15 @@ def build_messages(source: Source, count: int, item: str) -> list[Message]:
     )
 
 
-def parse(reply: str, count: int, multiline: bool = True) -> list[str]:
-    """The paraphrases in a reply (a numbered list), at most `count`."""
-    return list_items(reply, joiner="\n" if multiline else " ")[:count]
+def parse(
+    reply: str, count: int, multiline: bool = True, finish_reason: str | None = None
+) -> tuple[list[str], list[Check]]:
+    """The paraphrases in a reply (a numbered list), at most `count`, and the checks
+    every one of them gets: a reply cut at its token limit loses its cut last item."""
+    found, marks = drop_cut_last(
+        list_items(reply, joiner="\n" if multiline else " "), finish_reason
+    )
+    return found[:count], marks
 
 
 def _changed_check(paraphrase: str, source: Source) -> Check:
@@ -87,7 +93,13 @@ class ChatAug(Method):
             for index, source in enumerate(picks)
         ]
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
         try:
             options = ChatAugOptions.parse(context.options)
         except ValueError as error:
@@ -96,7 +108,7 @@ class ChatAug(Method):
             return Outcome(error=f"ChatAug has no stage '{request.stage}'.")
         source = Source.model_validate(request.context["source"])
         classification = context.project.kind == ProjectKind.CLASSIFICATION
-        found = parse(reply, options.paraphrases, multiline=classification)
+        found, cut_marks = parse(reply, options.paraphrases, classification, finish_reason)
         if not found:
             return Outcome(error="The reply held no paraphrase.")
         drafts = []
@@ -109,7 +121,11 @@ class ChatAug(Method):
                 Draft(
                     content=content,
                     label=source.label,
-                    checks=[_changed_check(paraphrase, source), refusal_check(paraphrase)],
+                    checks=[
+                        _changed_check(paraphrase, source),
+                        refusal_check(paraphrase),
+                        *cut_marks,
+                    ],
                     lineage=source.lineage(
                         operation="paraphrase", generation=source.generation + 1, number=number
                     ),

@@ -18,6 +18,7 @@ from seedbed.methods.common import (
     ANSWER_PARAMS,
     InstructionFilterOptions,
     item_noun,
+    label_words,
     project_labels,
     unknown_labels,
 )
@@ -32,9 +33,9 @@ class ClassConditionalOptions(InstructionFilterOptions):
     labels: list[str] = Field(default_factory=list, description="Only these labels (empty: all)")
 
 
-def build_messages(item: str, label: str | None) -> list[Message]:
-    """The baseline prompt for one item of `label`."""
-    return user_message("class_conditional", item=item, label=label)
+def build_messages(item: str, about: str) -> list[Message]:
+    """The baseline prompt for one item; `about` ties it to its label (common.label_words)."""
+    return user_message("class_conditional", item=item, about=about)
 
 
 class ClassConditional(Method):
@@ -58,9 +59,17 @@ class ClassConditional(Method):
         requests = []
         for index in range(n):
             label = labels[index % len(labels)]
-            messages = build_messages(item, label)
+            messages = build_messages(item, label_words(context.project, label) if label else "")
             requests.append(item_request(f"item/{index}", messages, params, label, {}))
         return requests
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
-        return read_item_or_answer(context, request, reply, ClassConditionalOptions, self.title)
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
+        return read_item_or_answer(
+            context, request, reply, ClassConditionalOptions, self.title, finish_reason
+        )

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from pydantic import Field, model_validator
 
 from seedbed import checks
-from seedbed.checks import MAX_WORDS, MIN_WORDS, NOVELTY_THRESHOLD, refusal_check
+from seedbed.checks import (
+    MAX_WORDS,
+    MIN_WORDS,
+    NOVELTY_THRESHOLD,
+    refusal_check,
+    truncated_check,
+    was_cut,
+)
 from seedbed.methods.base import Draft, MethodContext, MethodOptions, Outcome, Request
 from seedbed.methods.prompts import user_message
 from seedbed.models import Candidate, Check, GenerationParams, Project, ProjectKind
@@ -66,6 +73,21 @@ def instruction_checks(
         min_words=options.min_words,
         max_words=options.max_words,
     )
+
+
+# How prompts tie an item to its label: a topic by default; sentiment and intent read
+# wrong as topics ("a review whose topic is 'negative'").
+LABEL_PHRASES = {
+    "topic": 'whose topic is "{label}"',
+    "sentiment": 'whose sentiment is "{label}"',
+    "intent": 'whose intent is "{label}"',
+}
+
+
+def label_words(project: Project, label: str) -> str:
+    """The project's label phrase for `label`, e.g. 'whose sentiment is "negative"'."""
+    phrase = project.label_phrase or LABEL_PHRASES["topic"]
+    return phrase.replace("{label}", label)  # not str.format: a phrase may hold braces
 
 
 def item_noun(project: Project) -> str:
@@ -136,6 +158,26 @@ def list_items(reply: str, joiner: str = " ") -> list[str]:
         items = re.split(r"\n\s*\n", strip_preamble(reply))
     cleaned = [strip_preamble(item).strip() for item in items]
     return list(dict.fromkeys(item for item in cleaned if item))
+
+
+T = TypeVar("T")
+
+
+def drop_cut_last(items: list[T], finish_reason: str | None) -> tuple[list[T], list[Check]]:
+    """A list reply's items, without the last when the reply was cut at its token limit.
+
+    The original Self-Instruct discards a cut reply's last instruction and last
+    instance: it likely ends mid-item. The checks returned (a passed `truncated`
+    check, or none) go on the items kept, so each still says its reply was cut.
+    """
+    if not was_cut(finish_reason) or not items:
+        return items, []
+    return items[:-1], [truncated_check(dropped_last=True)]
+
+
+def single_text_checks(finish_reason: str | None) -> list[Check]:
+    """The checks of a single-text reply's draft: a failed `truncated` check when cut."""
+    return [truncated_check()] if was_cut(finish_reason) else []
 
 
 def yes_no(reply: str) -> bool | None:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from seedbed.checks import conversation_checks
+from seedbed.checks import conversation_checks, truncated_check, was_cut
 from seedbed.conversations import content_of
 from seedbed.methods.attrprompt import random_combinations
 from seedbed.methods.base import Draft, Method, MethodContext, Outcome, Request
@@ -137,7 +137,15 @@ class Conversation(Method):
             )
         return requests
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
+        if was_cut(finish_reason):  # a turn cut at max_tokens: the finished chat says so
+            request = request.model_copy(update={"context": {**request.context, "cut": True}})
         try:
             options = ConversationOptions.parse(context.options)
         except ValueError as error:
@@ -201,7 +209,8 @@ class Conversation(Method):
             label=context.get("label"),
             attributes=context.get("attributes") or {},
             # An opening taken from an item is the user's own words, not the simulator's.
-            checks=conversation_checks(content, simulated_from=2 if origin_is_item else 1),
+            checks=conversation_checks(content, simulated_from=2 if origin_is_item else 1)
+            + ([truncated_check()] if context.get("cut") else []),
             lineage=lineage,
         )
         return Outcome(drafts=[draft])

@@ -2,8 +2,9 @@
 
 Each request evolves one seed or accepted instruction with one operation, drawn
 at random from the allowed ones: five in-depth operations (add constraints,
-deepen, concretize, increase reasoning steps, complicate the input) that make it
-harder by a few words, or in-breadth (a new, rarer task of the same domain).
+deepen, concretize, increase reasoning steps: harder by a few words; complicate the
+input: add data in a sampled format, XML, SQL, Python, a table, JSON or a formula,
+written out in the task), or in-breadth (a new, rarer task of the same domain).
 
 The paper's elimination checks, each stored as a check (a failed one flags):
 - "scaffolding": the evolved instruction copies words of the evolving prompt
@@ -32,6 +33,7 @@ from seedbed.methods.common import (
     answer_request,
     check_dicts,
     checks_from,
+    single_text_checks,
     strip_preamble,
     yes_no,
 )
@@ -50,10 +52,11 @@ DEPTH_HOW: dict[str, str] = {
     "concretize": "replace general concepts in the task with more specific ones.",
     "increase_reasoning": "if the task can be solved with a few simple steps of thinking, "
     "rewrite it to ask explicitly for reasoning in several steps.",
-    "complicate_input": "give the task a harder input to work on, such as a table, a code "
-    "snippet, a JSON or XML record, or a formula, and make the task depend on it.",
 }
-OPERATIONS: tuple[str, ...] = (*DEPTH_HOW, "breadth")
+# "Complicate input" has its own prompt (the paper's): it adds data in a format drawn
+# from these, with no cap on words, since the data must be written out in the task.
+DATA_FORMATS = ("XML data", "an SQL table", "Python code", "a table", "JSON data", "a formula")
+OPERATIONS: tuple[str, ...] = (*DEPTH_HOW, "complicate_input", "breadth")
 # The sampling of the WizardLM code for evolving and answering; the judge is greedy.
 EVOLVE_PARAMS = GenerationParams(temperature=1.0, top_p=0.95, max_tokens=2048)
 JUDGE_PARAMS = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=5)
@@ -95,10 +98,15 @@ def parent_prompt(source: Source) -> str:
     return f"{instruction}\n\n{given}" if given else instruction
 
 
-def build_messages(prompt: str, operation: str, options: EvolInstructOptions) -> list[Message]:
-    """The evolving prompt for `operation` (an in-depth one, or "breadth")."""
+def build_messages(
+    prompt: str, operation: str, options: EvolInstructOptions, data_format: str = ""
+) -> list[Message]:
+    """The evolving prompt for `operation` (an in-depth one, or "breadth");
+    "complicate_input" adds data in `data_format` (one of DATA_FORMATS)."""
     if operation == "breadth":
         return user_message("evol_breadth", prompt=prompt)
+    if operation == "complicate_input":
+        return user_message("evol_complicate_input", prompt=prompt, data_format=data_format)
     return user_message(
         "evol_depth",
         prompt=prompt,
@@ -179,18 +187,30 @@ class EvolInstruct(Method):
         requests = []
         for index, source in enumerate(pick_sources(sources, n, rng)):
             operation = rng.choice(options.operations)
+            details = {"source": source.model_dump(), "operation": operation}
+            if operation == "complicate_input":
+                details["data_format"] = rng.choice(DATA_FORMATS)
+            prompt = parent_prompt(source)
             requests.append(
                 Request(
                     key=f"evolve/{index}/{source.key}/{operation}",
                     stage="evolve",
-                    messages=build_messages(parent_prompt(source), operation, options),
+                    messages=build_messages(
+                        prompt, operation, options, details.get("data_format", "")
+                    ),
                     params=options.params["evolve"],
-                    context={"source": source.model_dump(), "operation": operation},
+                    context=details,
                 )
             )
         return requests
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
         try:
             options = EvolInstructOptions.parse(context.options)
         except ValueError as error:
@@ -198,7 +218,7 @@ class EvolInstruct(Method):
         readers = {"evolve": _read_evolved, "judge": _read_judgement, "answer": _read_answer}
         if request.stage not in readers:
             return Outcome(error=f"Evol-Instruct has no stage '{request.stage}'.")
-        return readers[request.stage](request, reply, options)
+        return readers[request.stage](request, reply, options, finish_reason)
 
 
 def _lineage(context: dict[str, Any]) -> dict[str, Any]:
@@ -211,12 +231,15 @@ def _flagged(instruction: str, checks: list[Check], context: dict[str, Any]) -> 
     return Outcome(drafts=[Draft(content=content, checks=checks, lineage=_lineage(context))])
 
 
-def _read_evolved(request: Request, reply: str, options: EvolInstructOptions) -> Outcome:
+def _read_evolved(
+    request: Request, reply: str, options: EvolInstructOptions, finish_reason: str | None = None
+) -> Outcome:
     evolved = parse(reply)
     if not evolved:
         return Outcome(error="The reply held no evolved instruction.")
-    checks = [scaffolding_check(evolved)]
-    if not checks[0].passed:
+    # A cut instruction is flagged and goes no further, like one with scaffolding.
+    checks = [scaffolding_check(evolved), *single_text_checks(finish_reason)]
+    if not all(check.passed for check in checks):
         return _flagged(evolved, checks, request.context)
     parent = parent_prompt(Source.model_validate(request.context["source"]))
     judge = Request(
@@ -229,7 +252,10 @@ def _read_evolved(request: Request, reply: str, options: EvolInstructOptions) ->
     return Outcome(follow_ups=[judge])
 
 
-def _read_judgement(request: Request, reply: str, options: EvolInstructOptions) -> Outcome:
+def _read_judgement(
+    request: Request, reply: str, options: EvolInstructOptions, finish_reason: str | None = None
+) -> Outcome:
+    # A Yes/No verdict: its few-token cap is meant, so a cut reply is no fault.
     equal = yes_no(reply)
     detail = {True: "judged equal to its parent", False: "judged different from its parent"}
     check = Check(
@@ -253,7 +279,10 @@ def _read_judgement(request: Request, reply: str, options: EvolInstructOptions) 
     return Outcome(follow_ups=[answer])
 
 
-def _read_answer(request: Request, reply: str, options: EvolInstructOptions) -> Outcome:
+def _read_answer(
+    request: Request, reply: str, options: EvolInstructOptions, finish_reason: str | None = None
+) -> Outcome:
+    # A cut answer is flagged by the engine (Method.read).
     output = reply.strip()
     if not output:
         return Outcome(error="The answer was empty.")

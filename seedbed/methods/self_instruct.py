@@ -34,6 +34,7 @@ from seedbed.methods.common import (
     InstructionFilterOptions,
     check_dicts,
     checks_from,
+    drop_cut_last,
     instruction_checks,
     normalise,
 )
@@ -192,25 +193,38 @@ class SelfInstruct(Method):
             )
         return requests
 
-    def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+    def read(
+        self,
+        context: MethodContext,
+        request: Request,
+        reply: str,
+        finish_reason: str | None = None,
+    ) -> Outcome:
         try:
             options = SelfInstructOptions.parse(context.options)
         except ValueError as error:
             return Outcome(error=str(error))
         if request.stage == "instructions":
-            return _read_instructions(context, request, reply, options)
-        if request.stage == "classify":
+            return _read_instructions(context, request, reply, options, finish_reason)
+        if request.stage == "classify":  # a one-word verdict: its 3-token cap is meant
             return _read_classification(request, reply, options)
         if request.stage == "instances":
-            return _read_instances(request, reply, options)
+            return _read_instances(request, reply, options, finish_reason)
         return Outcome(error=f"Self-Instruct has no stage '{request.stage}'.")
 
 
 def _read_instructions(
-    context: MethodContext, request: Request, reply: str, options: SelfInstructOptions
+    context: MethodContext,
+    request: Request,
+    reply: str,
+    options: SelfInstructOptions,
+    finish_reason: str | None,
 ) -> Outcome:
     shown = {normalise(text).rstrip(":").lower() for text in request.context.get("shown", [])}
-    found = parse(reply)
+    # As the paper does, a reply cut at its token limit loses its last, cut instruction.
+    found, cut_marks = drop_cut_last(parse(reply), finish_reason)
+    if cut_marks and not found:
+        return Outcome(error="The reply was cut at its token limit within its first task.")
     # A chat model often repeats the in-context list first: echoes are not new tasks.
     texts = [text for text in found if text.lower() not in shown]
     if not texts:
@@ -227,7 +241,11 @@ def _read_instructions(
         else:
             content = {"instruction": text, "input": "", "output": ""}
             outcome.drafts.append(
-                Draft(content=content, checks=checks, lineage={"stage": "instructions"})
+                Draft(
+                    content=content,
+                    checks=[*checks, *cut_marks],
+                    lineage={"stage": "instructions"},
+                )
             )
     return outcome
 
@@ -304,12 +322,15 @@ def _read_classification(request: Request, reply: str, options: SelfInstructOpti
     )
 
 
-def _read_instances(request: Request, reply: str, options: SelfInstructOptions) -> Outcome:
+def _read_instances(
+    request: Request, reply: str, options: SelfInstructOptions, finish_reason: str | None
+) -> Outcome:
     drafts = instances_stage.instance_drafts(
         request.context["instruction"],
         request.context["classification"],
         checks_from(request.context),
         reply,
         options.max_instances,
+        finish_reason,
     )
     return Outcome(drafts=drafts)

@@ -14,7 +14,7 @@ from typing import Any
 
 from seedbed.checks import instance_checks, refusal_check
 from seedbed.methods.base import Draft
-from seedbed.methods.common import normalise, yes_no
+from seedbed.methods.common import drop_cut_last, normalise, yes_no
 from seedbed.methods.prompts import user_message
 from seedbed.models import Check, GenerationParams, Instance, Message
 
@@ -69,8 +69,11 @@ def parse_instances(
     reply: str, classification: bool, max_instances: int = MAX_INSTANCES
 ) -> list[Instance]:
     """The instances in a reply, in order, at most `max_instances`."""
-    found = _labelled_instances(reply) if classification else _input_output_instances(reply)
-    return found[:max_instances]
+    return _all_instances(reply, classification)[:max_instances]
+
+
+def _all_instances(reply: str, classification: bool) -> list[Instance]:
+    return _labelled_instances(reply) if classification else _input_output_instances(reply)
 
 
 def _labelled_instances(reply: str) -> list[Instance]:
@@ -211,14 +214,18 @@ def instance_drafts(
     task_checks: list[Check],
     reply: str,
     max_instances: int = MAX_INSTANCES,
+    finish_reason: str | None = None,
 ) -> list[Draft]:
     """One draft per instance in `reply`, each with the task's checks and its own.
 
-    A reply with no readable instance still gives one draft (the task passed its
-    checks): the instruction alone, flagged, so that a reviewer can rescue it.
+    A reply cut at its token limit loses its last instance, as in the paper (the
+    kept ones say the reply was cut). A reply with no readable instance still gives
+    one draft (the task passed its checks): the instruction alone, flagged, so that
+    a reviewer can rescue it.
     """
     flag = classification["is_classification"]
-    found = parse_instances(reply, flag, max_instances)
+    found, cut_marks = drop_cut_last(_all_instances(reply, flag), finish_reason)
+    found = found[:max_instances]
     attributes = {"task type": "classification" if flag else "generation"}
     if not found:
         missing = Check(
@@ -237,7 +244,7 @@ def instance_drafts(
     return [
         Draft(
             content={"instruction": instruction, "input": item.input, "output": item.output},
-            checks=[*task_checks, *checks, refusal_check(item.output)],
+            checks=[*task_checks, *checks, refusal_check(item.output), *cut_marks],
             attributes=attributes,
             lineage={"classification": classification, "instance": number, "instances": len(found)},
         )

@@ -149,6 +149,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "provider batches of generation jobs", _create(job_batches)),
     (7, "each user's backend settings", _create(backend_settings)),
     (8, "jobs on a Ray cluster: the node that served each request", _ray_cluster),
+    (9, "a project's label phrase", _add_missing_columns(projects, ["label_phrase"])),
 ]
 
 

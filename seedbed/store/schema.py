@@ -38,6 +38,7 @@ projects = Table(
     Column("description", Text, nullable=False, default=""),
     Column("labels", JSON, nullable=False),
     Column("item_name", String(200), nullable=False, default=""),
+    Column("label_phrase", String(200), nullable=False, default="", server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -86,6 +86,8 @@ def test_a_preview_stores_pending_candidates_with_the_chosen_sampling(demo_store
     with FakeOpenAIServer(reply=lambda _: ARTICLE, api_key="test-key") as server:
         at = open_app("generate", NEWS, **openai_settings(server))
         at.slider(key="generate_n").set_value(2)
+        # Off: the length attribute would raise max_tokens to the requested length.
+        at.number_input(key="generate_attrprompt_length_margin").set_value(0.0)
         at.number_input(key="generate_attrprompt_item_max_tokens").set_value(48)
         at.button(key="generate_run").click().run()
         bodies = [request.body for request in server.chat_requests]
@@ -99,6 +101,19 @@ def test_a_preview_stores_pending_candidates_with_the_chosen_sampling(demo_store
     assert "Preview: 2 new candidates, stored as pending" in [s.value for s in at.subheader]
     # The next preview differs: the seed moved on.
     assert at.number_input(key="generate_seed").value == 1
+
+
+def test_a_preview_candidate_whose_reply_was_cut_says_so(demo_store: Store) -> None:
+    with FakeOpenAIServer(reply=lambda _: ARTICLE, api_key="test-key") as server:
+        at = open_app("generate", NEWS, **openai_settings(server))
+        at.slider(key="generate_n").set_value(1)
+        at.number_input(key="generate_attrprompt_length_margin").set_value(0.0)
+        at.number_input(key="generate_attrprompt_item_max_tokens").set_value(5)  # ARTICLE: 13
+        at.button(key="generate_run").click().run()
+    assert not at.exception, at.exception
+    assert any("truncated" in w.value for w in at.warning)
+    cut = "Reply cut: the reply was cut at its token limit"
+    assert any(seen(c).startswith(cut) for c in texts(at)), texts(at)
 
 
 def test_a_preview_with_a_wrong_key_says_so_and_stores_nothing(demo_store: Store) -> None:
@@ -251,6 +266,35 @@ def test_failed_requests_can_be_sent_again(demo_store: Store) -> None:
         wait_for(lambda: jobs.get_job(demo_store, job_id).status == JobStatus.DONE)
     assert job_requests.failed_requests(demo_store, job_id) == []
     assert len(demo_store.list_candidates(news.id)) == 3
+
+
+def test_a_done_job_short_of_its_count_retries_its_failures_from_the_page(
+    demo_store: Store,
+) -> None:
+    news = demo_store.get_project(project_id(demo_store, NEWS))
+    # The first request fails (not retried by the client), the others are answered.
+    with FakeOpenAIServer(reply=lambda _: ARTICLE, faults=[400]) as server:
+        config = BackendConfig(kind="openai", model="fake-model", base_url=server.base_url)
+        settings = JobSettings(method="attrprompt", n=3, backend=config, max_rounds=1)
+        job_id = runner.start_job(demo_store, news, settings)
+        runner.run_job(demo_store, job_id, api_key="test-key")
+        assert jobs.get_job(demo_store, job_id).status == JobStatus.DONE
+        assert len(demo_store.list_candidates(news.id)) == 2
+
+        at = open_app("generate", NEWS, **openai_settings(server))
+        at.button(key=f"job_retry_{job_id}").click().run()
+        wait_for(lambda: jobs.get_job(demo_store, job_id).status == JobStatus.DONE)
+    assert job_requests.failed_requests(demo_store, job_id) == []
+    assert len(demo_store.list_candidates(news.id)) == 3
+
+
+def test_the_sidebar_timeout_reaches_the_job(demo_store: Store) -> None:
+    with FakeOpenAIServer(reply=lambda _: ARTICLE) as server:
+        at = open_app("generate", NEWS, **openai_settings(server), backend_timeout=240.0)
+        at.slider(key="generate_n").set_value(1)
+        at.button(key="generate_run").click().run()
+    assert not at.exception, at.exception
+    assert job_of(demo_store, NEWS, preview=True).settings.backend.timeout == 240
 
 
 def test_a_job_short_of_its_count_names_the_rounds_that_yielded_nothing(

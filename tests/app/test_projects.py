@@ -37,6 +37,32 @@ def test_rename_the_project(demo_store: Store) -> None:
     assert seen(at.success[0].value) == "Renamed to 'AG News replication'."
 
 
+def test_the_prompt_wording_is_set_on_overview_and_used_by_generate(demo_store: Store) -> None:
+    at = open_app(project=NEWS)
+    pid = project_id(demo_store, NEWS)
+    at.text_input(key=f"project_item_name_{pid}").input("product review").run()
+    at.selectbox(key=f"project_phrase_preset_{pid}").select("sentiment").run()
+    assert any("Write one product review whose sentiment is" in seen(c.value) for c in at.caption)
+    at.button(key="project_wording_go").click().run()
+    stored = demo_store.get_project(pid)
+    assert (stored.item_name, stored.label_phrase) == (
+        "product review",
+        'whose sentiment is "{label}"',
+    )
+    generate = open_app("generate", project=NEWS)
+    assert generate.code[0].value.startswith('Write one product review whose sentiment is "')
+
+
+def test_a_custom_label_phrase_without_the_label_is_refused(demo_store: Store) -> None:
+    at = open_app(project=NEWS)
+    pid = project_id(demo_store, NEWS)
+    at.selectbox(key=f"project_phrase_preset_{pid}").select("custom").run()
+    at.text_input(key=f"project_phrase_custom_{pid}").input("about sentiment").run()
+    at.button(key="project_wording_go").click().run()
+    assert any("must contain {label}" in seen(e.value) for e in at.error)
+    assert demo_store.get_project(pid).label_phrase == ""
+
+
 def test_renaming_to_a_taken_name_says_so(demo_store: Store) -> None:
     at = open_app(project=NEWS)
     pid = project_id(demo_store, NEWS)

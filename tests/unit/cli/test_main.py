@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -334,7 +335,7 @@ def test_a_job_whose_every_request_failed_ends_failed(
     assert "resume with: python -m seedbed resume --job 1 --retry-failed" in captured.err
 
 
-def test_retry_failed_on_a_done_job_changes_nothing(
+def test_retry_failed_on_a_job_that_has_its_count_changes_nothing(
     db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with FakeOpenAIServer(statuses=[400]) as server:  # the first request fails, the rest answer
@@ -345,7 +346,7 @@ def test_retry_failed_on_a_done_job_changes_nothing(
 
     code = cli.main(["--db", str(db), "resume", "--job", "1", "--retry-failed"])
     assert code == 1
-    assert "Job 1 is already done; its failed requests were left as they are" in (
+    assert "Job 1 already has its 2 candidates; its failed requests were left as they are" in (
         capsys.readouterr().err
     )
     assert request_rows(db) == before
@@ -355,6 +356,38 @@ def test_retry_failed_on_a_done_job_changes_nothing(
         assert connection.execute(query).fetchone()[0] == 1  # why it failed is kept
     finally:
         connection.close()
+
+
+def test_retry_failed_sends_again_the_failures_of_a_done_job_short_of_its_count(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = {"now": True}
+    answered = itertools.count()
+
+    def status(messages: list) -> int | None:
+        # The first request is answered; while broken, every later one fails.
+        return 400 if next(answered) > 0 and broken["now"] else None
+
+    with FakeOpenAIServer(status_for=status) as server:
+        assert generate_news(db, server, 2) == 0
+        out = capsys.readouterr().out
+        assert "job 1 done: 1/2 candidates" in out
+        assert "retry the failed requests: python -m seedbed resume --job 1 --retry-failed" in out
+        assert "failed" in {row_status for _, row_status, _ in request_rows(db)}
+        broken["now"] = False
+        code = cli.main(["--db", str(db), "resume", "--job", "1", "--retry-failed"])
+    assert code == 0
+    assert "job 1 done: 2/2 candidates" in capsys.readouterr().out
+    assert count_candidates(db) == 2
+
+
+def test_the_timeout_option_is_kept_with_the_job(db: Path) -> None:
+    with FakeOpenAIServer() as server:
+        argv = ["--db", str(db), "generate", "--project", NEWS, "--method", "attrprompt", "-n"]
+        argv += ["1", "--backend", "openai", "--base-url", server.base_url, "--model", "m"]
+        assert cli.main([*argv, "--timeout", "240"]) == 0
+    [job] = jobs.list_jobs(store_at(db), project_named(store_at(db), NEWS).id)
+    assert job.settings.backend.timeout == 240
 
 
 def test_unreachable_storage_is_one_line_not_a_traceback(

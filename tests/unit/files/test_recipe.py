@@ -77,6 +77,7 @@ def test_the_recipe_holds_what_reproduces_the_project(store: Store, filled: Fill
         "model": "gpt-test",
         "base_url": "http://127.0.0.1:9/v1",
         "extra_body": {},
+        "timeout": 60.0,  # the request timeout it ran with
     }
     [used] = recipe.models_used
     assert (used.method, used.model, used.candidates) == ("attrprompt", "fake-model", 7)

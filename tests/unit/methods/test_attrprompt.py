@@ -40,6 +40,15 @@ def test_prompt_is_exact() -> None:
     )
 
 
+def test_a_bare_length_gets_its_unit_and_a_full_stop_is_not_doubled() -> None:
+    [message] = attrprompt.build_messages(
+        "news article", "world", {"length": "100", "subtopic": "society.", "tone": "Wow!"}
+    )
+    assert "1. Length: 100 words.\n2. Subtopic: society.\n3. Tone: Wow!\n" in message.content
+    [ranged] = attrprompt.build_messages("text", None, {"Length": "50-80"})
+    assert "1. Length: 50-80 words." in ranged.content
+
+
 def test_prompt_without_label_or_attributes_makes_sense() -> None:
     [message] = attrprompt.build_messages("text", None, {})
     assert message.content == (

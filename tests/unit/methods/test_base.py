@@ -37,7 +37,9 @@ def test_a_method_missing_a_declaration_fails_when_defined() -> None:
             def plan(self, context: MethodContext, n: int, rng: random.Random) -> list[Request]:
                 return []
 
-            def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+            def read(
+                self, context: MethodContext, request: Request, reply: str, finish_reason=None
+            ) -> Outcome:
                 return Outcome()
 
 
@@ -53,7 +55,9 @@ def test_a_method_without_stages_fails_when_defined() -> None:
             def plan(self, context: MethodContext, n: int, rng: random.Random) -> list[Request]:
                 return []
 
-            def read(self, context: MethodContext, request: Request, reply: str) -> Outcome:
+            def read(
+                self, context: MethodContext, request: Request, reply: str, finish_reason=None
+            ) -> Outcome:
                 return Outcome()
 
 

@@ -110,7 +110,7 @@ def test_prompt_for_an_instruction_is_exact() -> None:
     ],
 )
 def test_parse_reads_real_shaped_lists(reply: str, expected: list[str]) -> None:
-    assert chataug.parse(reply, 3) == expected
+    assert chataug.parse(reply, 3)[0] == expected
 
 
 def test_paraphrases_keep_the_label_and_link_to_their_source() -> None:
@@ -204,3 +204,17 @@ def test_unavailable_explains_what_is_missing() -> None:
     )
     too_many = make_context(NEWS, NEWS_SEEDS, options={"paraphrases": 50})
     assert "paraphrases: Input should be less than or equal to 20" in METHOD.unavailable(too_many)
+
+
+def test_a_cut_chataug_reply_loses_its_last_paraphrase() -> None:
+    context = make_context(NEWS, NEWS_SEEDS, options={"seed_ids": [7], "paraphrases": 3})
+    [request, *_] = METHOD.plan(context, 3, random.Random(0))
+    reply = "1. Markets climbed today.\n2. Stocks went up.\n3. Share prices rose after the"
+    outcome = METHOD.read(context, request, reply, "length")
+    assert [d.content["text"] for d in outcome.drafts] == [
+        "Markets climbed today.",
+        "Stocks went up.",
+    ]
+    whole = METHOD.read(context, request, reply, "stop")
+    assert len(whole.drafts) == 3
+    assert all("truncated" not in [c.name for c in d.checks] for d in whole.drafts)

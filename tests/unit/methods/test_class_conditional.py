@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from seedbed.methods import METHODS, class_conditional
+from seedbed.methods.common import LABEL_PHRASES
 from seedbed.models import AttributeDimension, AttributeValue, Project, ProjectKind
 from tests.method_driver import by_stage, drive, make_context, prompt_of
 
@@ -19,12 +22,12 @@ NEWS = Project(
 
 
 def test_prompt_is_exact() -> None:
-    [message] = class_conditional.build_messages("news article", "sports")
+    [message] = class_conditional.build_messages("news article", 'whose topic is "sports"')
     assert message.content == (
-        'Write one news article about "sports".\n'
+        'Write one news article whose topic is "sports".\n'
         "Reply with the news article only, without a title or any comment."
     )
-    [plain] = class_conditional.build_messages("task instruction for an AI assistant", None)
+    [plain] = class_conditional.build_messages("task instruction for an AI assistant", "")
     assert plain.content == (
         "Write one task instruction for an AI assistant.\n"
         "Reply with the task instruction for an AI assistant only, without a title or any comment."
@@ -40,7 +43,7 @@ def test_plan_cycles_the_labels_with_attrprompts_sampling() -> None:
     assert [r.key for r in requests] == ["item/0", "item/1", "item/2", "item/3"]
     assert requests[0].params == METHODS["attrprompt"].Options().params["item"]
     assert prompt_of(requests[1]) == (
-        'Write one news article about "sports".\n'
+        'Write one news article whose topic is "sports".\n'
         "Reply with the news article only, without a title or any comment."
     )
     chosen = make_context(NEWS, options={"labels": ["health"]})
@@ -90,3 +93,33 @@ def test_empty_reply_and_bad_options_are_explained() -> None:
     assert METHOD.unavailable(bad).startswith("Unknown label(s): weather.")
     wrong = make_context(NEWS, options={"params": {"item": {"top_p": 0}}})
     assert "params.item.top_p: Input should be greater than 0" in METHOD.unavailable(wrong)
+
+
+@pytest.mark.parametrize("method", ["class_conditional", "attrprompt"])
+def test_a_sentiment_project_asks_for_a_sentiment_not_a_topic(method: str) -> None:
+    reviews = Project(
+        id=5,
+        name="Reviews",
+        kind=ProjectKind.CLASSIFICATION,
+        labels=["negative", "positive"],
+        item_name="product review",
+        label_phrase=LABEL_PHRASES["sentiment"],
+    )
+    dimensions = [AttributeDimension(name="tone", values=[AttributeValue(value="dry")])]
+    context = make_context(reviews, dimensions=dimensions)
+    [first, second] = METHODS[method].plan(context, 2, random.Random(0))
+    texts = {first.messages[0].content.split("\n")[0], second.messages[0].content.split("\n")[0]}
+    assert {text.split(".")[0] for text in texts} == {
+        'Write one product review whose sentiment is "negative"',
+        'Write one product review whose sentiment is "positive"',
+    }
+
+
+def test_a_label_phrase_must_name_the_label() -> None:
+    with pytest.raises(ValueError, match="must contain"):
+        Project(name="x", label_phrase="about sentiment")
+    assert LABEL_PHRASES == {
+        "topic": 'whose topic is "{label}"',
+        "sentiment": 'whose sentiment is "{label}"',
+        "intent": 'whose intent is "{label}"',
+    }

@@ -244,3 +244,17 @@ def test_what_the_method_cannot_start_from_is_said() -> None:
     assert METHOD.unavailable(make_context(TASKS, SEEDS, options={"exchanges": 0})).startswith(
         "Invalid options. exchanges"
     )
+
+
+def test_a_turn_cut_at_its_token_limit_flags_the_finished_conversation() -> None:
+    context = make_context(TASKS, SEEDS, options={"exchanges": 2, "source": "seeds"})
+    [first] = METHOD.plan(context, 1, random.Random(0))
+    # The first answer is cut; the conversation goes on, and the finished one says so.
+    outcome = METHOD.read(context, first, ANSWERS[1], finish_reason="length")
+    [question] = outcome.follow_ups
+    [answer] = METHOD.read(context, question, QUESTIONS[2]).follow_ups
+    [draft] = METHOD.read(context, answer, ANSWERS[2]).drafts
+    [cut] = [check for check in draft.checks if check.name == "truncated"]
+    assert not cut.passed
+    whole = drive(METHOD, make_context(TASKS, SEEDS, options={"exchanges": 2}), numbered_replies)
+    assert "truncated" not in [check.name for _, d in whole.drafts for check in d.checks]

@@ -48,6 +48,40 @@ def test_each_in_depth_operation_says_how(operation: str) -> None:
     assert f"How to make it harder: {evol_instruct.DEPTH_HOW[operation]}\n" in message.content
 
 
+def test_complicate_input_asks_for_data_in_a_sampled_format_without_a_word_cap() -> None:
+    [message] = evol_instruct.build_messages(
+        "Sum the prices.", "complicate_input", OPTIONS, "JSON data"
+    )
+    assert message.content == (
+        "Rewrite the task below so that it becomes harder for a capable AI assistant, while "
+        "staying sensible: a person must still be able to understand it and answer it.\n\n"
+        "How to make it harder: add JSON data as input data to the task, and make the task "
+        "depend on that data.\n\n"
+        "Rules:\n"
+        "1. The rewritten task must contain the data itself, written out in full as JSON data; "
+        "keep the rest of the task and its input.\n"
+        '2. Do not refer to this rewriting: the words "#Given Prompt#", "#Rewritten Prompt#", '
+        '"given prompt" and "rewritten prompt" must not appear in your version.\n'
+        "3. Reply with the rewritten task only.\n\n"
+        "#Given Prompt#:\nSum the prices.\n\n#Rewritten Prompt#:"
+    )
+    assert "Add only" not in message.content  # no word cap: the data is written out
+
+
+def test_complicate_input_requests_sample_every_data_format() -> None:
+    context = make_context(TASKS, SEEDS, options={"operations": ["complicate_input"]})
+    requests = METHOD.plan(context, 60, random.Random(0))
+    formats = {r.context["data_format"] for r in requests}
+    assert formats == set(evol_instruct.DATA_FORMATS)
+    assert evol_instruct.DATA_FORMATS == (
+        "XML data", "an SQL table", "Python code", "a table", "JSON data", "a formula",
+    )  # fmt: skip
+    for request in requests:
+        assert f"add {request.context['data_format']} as input data" in (
+            request.messages[-1].content
+        )
+
+
 def test_in_breadth_prompt_is_exact() -> None:
     [message] = evol_instruct.build_messages("Name a fruit.", "breadth", OPTIONS)
     assert message.content == (
