@@ -92,7 +92,7 @@ def reference_generate(
     for row, mask in zip(output, encoded["attention_mask"], strict=True):
         new_tokens = row[prompt_length:]
         completion = new_tokens[new_tokens != tokenizer.pad_token_id]
-        text = _cut_at_stop(tokenizer.decode(completion, skip_special_tokens=True), params)
+        text = _cut_at_stop(tokenizer.decode(completion, skip_special_tokens=True), params.stop)
         usage = Usage(prompt_tokens=int(mask.sum()), completion_tokens=len(completion))
         results.append(ChatResult(text=text.strip(), model=MODEL_NAME, usage=usage))
     return results

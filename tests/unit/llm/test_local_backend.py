@@ -14,6 +14,7 @@ from seedbed.llm.local_backend import (
     LocalBackend,
     _cut_at_stop,
     _finish_reason,
+    _HeldBack,
     _sampling_kwargs,
     gguf_location,
     load_model,
@@ -46,9 +47,30 @@ def test_sampling_options_and_presence_penalty() -> None:
 
 
 def test_stop_sequences_cut_the_text() -> None:
-    params = GenerationParams(stop=["\n16", "16."])
-    assert _cut_at_stop("14. a\n15. b\n16. c", params) == "14. a\n15. b"
-    assert _cut_at_stop("no stop here", params) == "no stop here"
+    stops = ["\n16", "16."]
+    assert _cut_at_stop("14. a\n15. b\n16. c", stops) == "14. a\n15. b"
+    assert _cut_at_stop("no stop here", stops) == "no stop here"
+
+
+def test_streamed_text_never_shows_a_stop_string() -> None:
+    shown: list[str] = []
+    held = _HeldBack(["\n16", "###"], shown.append)
+    for piece in ["14. a\n", "15. b", "\n1", "6. c", " more"]:
+        held.put(piece)
+    held.finish()
+    assert "".join(shown) == "14. a\n15. b"
+
+
+def test_streamed_text_passes_on_what_cannot_start_a_stop_string() -> None:
+    shown: list[str] = []
+    held = _HeldBack(["###"], shown.append)
+    held.put("a #")
+    assert "".join(shown) == "a "  # "#" may begin "###": held back for now
+    held.put("1 b")
+    assert "".join(shown) == "a #1 b"
+    held.put(" ##")
+    held.finish()  # the reply ended: what was held back is part of it
+    assert "".join(shown) == "a #1 b ##"
 
 
 def test_a_row_without_an_end_token_ran_out_of_tokens() -> None:
@@ -123,3 +145,18 @@ def test_a_real_generation_stops_at_the_stop_string(embedded_backend: LocalBacke
     # not the 120 a run to max_tokens (cut afterwards) would cost.
     kept = len(tokenizer(result.text)["input_ids"])
     assert result.usage.completion_tokens <= kept + 3
+
+
+@pytest.mark.slow
+def test_a_real_reply_streams_word_by_word_and_stops_at_a_stop_string(
+    embedded_backend: LocalBackend,
+) -> None:
+    pieces: list[str] = []
+    messages = [Message(role="user", content="Count from one to ten in words, comma separated.")]
+    params = GenerationParams(temperature=0, max_tokens=48, stop=["five"])
+    result = embedded_backend.stream(messages, params, pieces.append)
+
+    assert len(pieces) > 1  # it arrived in pieces, not at the end
+    assert "".join(pieces).strip() == result.text
+    assert "five" not in "".join(pieces)
+    assert result.finish_reason == "stop"
