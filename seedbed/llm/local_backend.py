@@ -17,6 +17,7 @@ from typing import Any
 
 from seedbed.errors import BackendError
 from seedbed.llm.base import ChatBackend, ChatResult, ResultCallback, TextCallback
+from seedbed.llm.local_stream import Gatherer, cut_at_stop
 from seedbed.models import GenerationParams, Message, Usage
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
@@ -27,6 +28,7 @@ _loaded: tuple[Any, Any] | None = None
 # One generate() at a time: two would share the same cores, and torch's thread count
 # and the tokenizer's padding side are process-wide.
 _generate_lock = threading.Lock()
+_gatherer = Gatherer()
 
 
 def gguf_location() -> tuple[Path, str]:
@@ -151,12 +153,14 @@ class LocalBackend(ChatBackend):
     def stream(
         self, messages: Sequence[Message], params: GenerationParams, on_text: TextCallback
     ) -> ChatResult:
-        """One request, its words passed to `on_text` as the model writes them."""
+        """One request, its words passed to `on_text` as the model writes them.
+
+        Requests streamed at the same moment (a preview's) share one batch.
+        """
         tokenizer, _ = load_model()
-        held = _HeldBack(params.stop, on_text)
-        [result] = self._generate_batch([messages], params, _streamer(tokenizer, held.put))
-        held.finish()
-        return result
+        return _gatherer.stream(
+            messages, params, on_text, self._generate_batch, tokenizer, self.batch_size
+        )
 
     def _generate_batch(
         self,
@@ -187,7 +191,7 @@ class LocalBackend(ChatBackend):
             completion = new_tokens[new_tokens != tokenizer.pad_token_id]
             # Generation stopped at the token completing a stop string: drop the string.
             decoded = tokenizer.decode(completion, skip_special_tokens=True)
-            text = _cut_at_stop(decoded, params.stop)
+            text = cut_at_stop(decoded, params.stop)
             results.append(
                 ChatResult(
                     text=text.strip(),
@@ -236,66 +240,3 @@ def _finish_reason(new_tokens: Any, end_ids: Any, cut: bool) -> str:
     import torch
 
     return "stop" if cut or bool(torch.isin(new_tokens, end_ids).any()) else "length"
-
-
-def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
-    for stop in stops:
-        if stop and stop in text:
-            text = text[: text.index(stop)]
-    return text
-
-
-def _streamer(tokenizer: Any, on_text: TextCallback) -> Any:
-    """A transformers streamer handing on each run of whole words of the reply (not the prompt)."""
-    from transformers import TextStreamer
-
-    class _ToCallback(TextStreamer):
-        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-            if text:
-                on_text(text)
-
-    return _ToCallback(tokenizer, skip_prompt=True, skip_special_tokens=True)
-
-
-class _HeldBack:
-    """Passes streamed text on, holding back what may be the start of a stop string.
-
-    Generation ends on the token completing a stop string, and the reply is cut
-    there; text that might begin one waits until it cannot, so the page never
-    shows a stop string that the stored reply does not have.
-    """
-
-    def __init__(self, stops: Sequence[str], on_text: TextCallback) -> None:
-        self.stops = [stop for stop in stops if stop]
-        self.on_text = on_text
-        self.text, self.sent, self.stopped = "", 0, False
-
-    def put(self, piece: str) -> None:
-        if self.stopped:
-            return
-        self.text += piece
-        cut = _cut_at_stop(self.text, self.stops)
-        if cut != self.text:  # a stop string is complete: the reply ends before it
-            self.stopped = True
-            self._send(len(cut))
-            return
-        self._send(len(self.text) - self._open_prefix())
-
-    def finish(self) -> None:
-        if not self.stopped:
-            self._send(len(self.text))
-
-    def _open_prefix(self) -> int:
-        """The length of the longest tail of the text that begins some stop string."""
-        longest = 0
-        for stop in self.stops:
-            for size in range(min(len(stop) - 1, len(self.text)), longest, -1):
-                if self.text.endswith(stop[:size]):
-                    longest = size
-                    break
-        return longest
-
-    def _send(self, upto: int) -> None:
-        if upto > self.sent:
-            self.on_text(self.text[self.sent : upto])
-            self.sent = upto

@@ -12,9 +12,7 @@ from seedbed.llm.local_backend import (
     GGUF_FILE,
     MODEL_NAME,
     LocalBackend,
-    _cut_at_stop,
     _finish_reason,
-    _HeldBack,
     _sampling_kwargs,
     gguf_location,
     load_model,
@@ -44,33 +42,6 @@ def test_sampling_options_and_presence_penalty() -> None:
     assert kwargs["do_sample"] is True
     assert (kwargs["temperature"], kwargs["top_p"]) == (0.7, 0.5)
     assert kwargs["repetition_penalty"] == pytest.approx(1.2)
-
-
-def test_stop_sequences_cut_the_text() -> None:
-    stops = ["\n16", "16."]
-    assert _cut_at_stop("14. a\n15. b\n16. c", stops) == "14. a\n15. b"
-    assert _cut_at_stop("no stop here", stops) == "no stop here"
-
-
-def test_streamed_text_never_shows_a_stop_string() -> None:
-    shown: list[str] = []
-    held = _HeldBack(["\n16", "###"], shown.append)
-    for piece in ["14. a\n", "15. b", "\n1", "6. c", " more"]:
-        held.put(piece)
-    held.finish()
-    assert "".join(shown) == "14. a\n15. b"
-
-
-def test_streamed_text_passes_on_what_cannot_start_a_stop_string() -> None:
-    shown: list[str] = []
-    held = _HeldBack(["###"], shown.append)
-    held.put("a #")
-    assert "".join(shown) == "a "  # "#" may begin "###": held back for now
-    held.put("1 b")
-    assert "".join(shown) == "a #1 b"
-    held.put(" ##")
-    held.finish()  # the reply ended: what was held back is part of it
-    assert "".join(shown) == "a #1 b ##"
 
 
 def test_a_row_without_an_end_token_ran_out_of_tokens() -> None:
