@@ -38,10 +38,10 @@ from seedbed.llm.base import ChatResult  # noqa: E402
 from seedbed.llm.local_backend import (  # noqa: E402
     MODEL_NAME,
     LocalBackend,
-    _cut_at_stop,
     gguf_location,
     load_model,
 )
+from seedbed.llm.local_stream import cut_at_stop  # noqa: E402
 from seedbed.models import GenerationParams, Message, Usage  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()  # what the old backend ran with: it never set it
@@ -92,7 +92,7 @@ def reference_generate(
     for row, mask in zip(output, encoded["attention_mask"], strict=True):
         new_tokens = row[prompt_length:]
         completion = new_tokens[new_tokens != tokenizer.pad_token_id]
-        text = _cut_at_stop(tokenizer.decode(completion, skip_special_tokens=True), params)
+        text = cut_at_stop(tokenizer.decode(completion, skip_special_tokens=True), params.stop)
         usage = Usage(prompt_tokens=int(mask.sum()), completion_tokens=len(completion))
         results.append(ChatResult(text=text.strip(), model=MODEL_NAME, usage=usage))
     return results

@@ -8,6 +8,7 @@ from components.cards import candidate_card
 from components.estimate import job_estimate
 from components.job_progress import jobs_section, price_editor
 from components.method_options import option_widgets, sampling_widgets
+from components.preview_stream import run_preview
 from components.router import require_router
 from components.state import (
     api_key,
@@ -132,15 +133,8 @@ if st.button("Generate preview", type="primary", key="generate_run", disabled=bo
     if config.kind == "embedded" and not local_backend.is_loaded():
         bar.progress(0.0, text="Loading the embedded model (about 20 s, once)…")
     job_id = runner.start_job(store, project, settings)
-    runner.run_job(
-        store,
-        job_id,
-        api_key(),
-        on_progress=lambda p: bar.progress(
-            min(p.stored / p.n, 1.0), text=f"{p.stored} of {p.n} candidates"
-        ),
-    )
-    st.session_state["generate_last"] = job_id
+    st.session_state["generate_last"] = job_id  # shown when done, even if the page reran
+    run_preview(store, job_id, api_key(), bar)
     st.session_state["generate_next_seed"] = True
     st.rerun()
 

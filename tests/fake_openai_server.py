@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -83,7 +84,9 @@ class FakeOpenAIServer:
     script of error codes, one per request), `status_for(messages)` (an error
     code for matching requests), then the reply: the next of `replies`, else
     `reply(messages)`. A reply of None yields a completion with no choices; one of
-    at least max_tokens words has finish_reason "length".
+    at least max_tokens words has finish_reason "length". A request with
+    `stream: true` gets the same reply as server-sent events, a word per chunk
+    (`stream_delay` seconds apart), with a usage chunk when `stream_options` asks.
 
     Error replies carry `retry-after: <retry_after>` (default 0) plus
     `retry-after-ms` (the openai client ignores a zero `retry-after` and would
@@ -114,6 +117,7 @@ class FakeOpenAIServer:
         batch_seconds: float = 0.0,
         log_path: str | None = None,
         serial: bool = False,
+        stream_delay: float = 0.0,
     ) -> None:
         self.reply = reply
         self.replies: deque[str | None] = deque(replies)
@@ -132,6 +136,7 @@ class FakeOpenAIServer:
         self.reply_model = reply_model
         self.include_usage = include_usage
         self.retry_after_ms = retry_after_ms
+        self.stream_delay = stream_delay
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._requests: list[RecordedRequest] = []
@@ -297,6 +302,23 @@ class _Server(ThreadingHTTPServer):
     fake: FakeOpenAIServer
 
 
+def _stream_chunks(completion: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+    """`completion` as the chunks of a stream: a word (with its spacing) per delta."""
+    head = {key: completion[key] for key in ("id", "created", "model")}
+    head["object"] = "chat.completion.chunk"
+    chunks = []
+    for choice in completion["choices"]:
+        words = re.findall(r"\s*\S+\s*", choice["message"]["content"]) or [""]
+        for word in words:
+            delta = {"index": 0, "delta": {"content": word}, "finish_reason": None}
+            chunks.append({**head, "choices": [delta]})
+        end = {"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}
+        chunks.append({**head, "choices": [end]})
+    if (request.get("stream_options") or {}).get("include_usage") and "usage" in completion:
+        chunks.append({**head, "choices": [], "usage": completion["usage"]})
+    return chunks
+
+
 def _error_body(status: int, message: str, code: str | None, kind: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
@@ -370,7 +392,27 @@ class _Handler(BaseHTTPRequestHandler):
             message, code, kind = _STATUS_ERRORS.get(fault, ("Fake error.", None, "server_error"))
             self._send_error(fault, message, code, kind)
             return
-        self._send_json(200, fake._completion(body, fake._next_reply(messages)))
+        completion = fake._completion(body, fake._next_reply(messages))
+        if body.get("stream"):
+            self._send_events(_stream_chunks(completion, body))
+        else:
+            self._send_json(200, completion)
+
+    def _send_events(self, chunks: Iterable[dict[str, Any]]) -> None:
+        """Server-sent events, one chunk each, then [DONE]; the connection closes after."""
+        self.close_connection = True  # no Content-Length: the end of the body is the close
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for index, chunk in enumerate(chunks):
+                if index:
+                    self.fake._sleep(self.fake.stream_delay)
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            self.wfile.write(b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _batch_api(self, method: str, raw: bytes) -> bool:
         """Answer a files or batches request; False when the path is not one."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,18 +28,30 @@ from seedbed.store.core import Store
 
 
 def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.ndarray:
-    """Embeddings for `texts`; a progress bar appears only when new texts need the model."""
+    """Embeddings for `texts`; while new texts need the model, a bar with counts and time left."""
     bar = None
+    start = time.monotonic()
 
     def show(done: int, todo: int) -> None:
         nonlocal bar
         bar = bar or st.progress(0.0)
-        bar.progress(done / todo, text=f"Embedding {todo:,} new {what}: {done:,} done")
+        seconds = time.monotonic() - start
+        bar.progress(done / todo, text=embedding_progress(what, done, todo, seconds))
 
     vectors = embed_texts(list(texts), store, on_progress=show)
     if bar is not None:
         bar.empty()
     return vectors
+
+
+def embedding_progress(what: str, done: int, todo: int, seconds: float) -> str:
+    """The bar's words: counts, and the time left at the pace so far (once there is one)."""
+    words = f"Embedding {todo:,} new {what}: {done:,} of {todo:,} done"
+    if done == 0 or done >= todo:
+        return words
+    left = seconds / done * (todo - done)
+    pace = f"about {left / 60:.0f} min left" if left >= 90 else f"about {left:.0f} s left"
+    return f"{words}, {pace}"
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the selection…")

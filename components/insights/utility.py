@@ -10,7 +10,7 @@ from components import charts
 from components.insights.data import accepted_part, file_digest, utility_result
 from components.state import plain
 from seedbed.errors import UtilityError
-from seedbed.insights.utility import parse_labelled_file
+from seedbed.insights.utility import SAMPLE_ROWS, parse_labelled_file, stratified_sample
 from seedbed.models import CandidateFilter, Project
 from seedbed.store.core import Store
 
@@ -41,6 +41,25 @@ def utility_tab(store: Store, project: Project, selections: Mapping[str, Candida
     labels = sorted({item.label for item in real})
     st.caption(plain(f"{len(real):,} real items, {len(labels)} labels: " + ", ".join(labels)))
     digest = file_digest(data)
+    if len(real) > SAMPLE_ROWS:
+        # Every real text is embedded once (then cached): 2,000 take about a minute on
+        # 2 cores, a large test set many; a stratified sample keeps each label's share.
+        size = int(
+            st.number_input(
+                "Real items to test on",
+                min_value=min(100, len(real)),
+                max_value=len(real),
+                value=SAMPLE_ROWS,
+                step=500,
+                key="insights_utility_sample",
+                help="Drawn at random, each label keeping its share of the file. Testing on "
+                "all of them takes longer the first time (their embeddings are kept).",
+            )
+        )
+        if size < len(real):
+            real = stratified_sample(real, size)
+            st.caption(f"Testing on {size:,} of the file's items, each label keeping its share.")
+        digest = f"{digest}/{size}"
     if st.button("Run the utility check", key="insights_utility_run", type="primary"):
         st.session_state["insights_utility_for"] = digest
     if st.session_state.get("insights_utility_for") != digest:

@@ -55,13 +55,15 @@ def embed_texts(
 
     With a store, vectors already computed for the same text are reused and new
     ones are saved; only unseen texts reach the model. `on_progress(done, todo)`
-    counts the texts embedded now.
+    counts the texts embedded now: (0, todo) before the first, then after each batch.
     """
     hashes = [content_hash(text) for text in texts]
     cached = store.get_embeddings(MODEL_NAME, hashes) if store else {}
     vectors = {key: np.frombuffer(blob, dtype=np.float32) for key, blob in cached.items()}
     missing = list(dict.fromkeys(h for h in hashes if h not in vectors))
     text_of = dict(zip(hashes, texts, strict=True))
+    if on_progress and missing:
+        on_progress(0, len(missing))
     address = cluster_address()
     if address and len(missing) >= CLUSTER_FROM:
         from seedbed.insights.ray_embeddings import embed_on_cluster

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from collections import Counter, deque
@@ -50,6 +51,9 @@ from seedbed.models import Candidate, Project, Usage
 from seedbed.store.core import Store
 
 ProgressCallback = Callable[[JobProgress], None]
+# Receives each piece of a reply as it is written, with the request it answers; called
+# from the sending thread (a worker thread for a backend without a session).
+RequestTextCallback = Callable[[RequestRecord, str], None]
 HEARTBEAT_SECONDS = 1.0
 # Rounds in a row that yield no candidate before a job gives up: one can be bad luck
 # (a model that ignored the format once), two in a row means more would waste tokens.
@@ -85,10 +89,11 @@ class JobEngine:
         *,
         open_senders: OpenSenders,
         on_progress: ProgressCallback | None,
+        on_text: RequestTextCallback | None = None,
     ) -> None:
         self.store, self.job, self.owner = store, job, owner
         self.settings = job.settings
-        self.open_senders, self.on_progress = open_senders, on_progress
+        self.open_senders, self.on_progress, self.on_text = open_senders, on_progress, on_text
         self.method = method_named(self.settings.method)
         project = store.get_project(job.project_id)
         if project is None:
@@ -221,7 +226,8 @@ class JobEngine:
                 sending = self.batches.send(record, sender)
             else:
                 job_requests.count_attempt(self.store, record.id)
-                sending = sender.send(request.messages, request.params)
+                on_text = functools.partial(self.on_text, record) if self.on_text else None
+                sending = sender.send(request.messages, request.params, on_text)
                 flight.ticket, flight.company = self.window.ticket(), len(self.flights)
                 flight.sent_at = time.monotonic()
             self._take_off(asyncio.ensure_future(sending), flight)

@@ -25,6 +25,7 @@ from seedbed.errors import BackendError
 from seedbed.jobs.senders import OpenSenders, Sender, open_sender
 from seedbed.jobs.state import JobSettings
 from seedbed.llm import BackendConfig, ChatResult, make_backend
+from seedbed.llm.base import TextCallback
 from seedbed.models import GenerationParams, Message
 
 # The driver's copies of the backends only name the model (prices, candidate records);
@@ -77,6 +78,19 @@ class _Pool:
         self.gone: set[int] = set()
 
     async def send(
+        self,
+        key: str,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        on_text: TextCallback | None = None,
+    ) -> ChatResult:
+        """The reply from the least busy node; `on_text` gets it whole (nodes do not stream)."""
+        result = await self._send(key, messages, params)
+        if on_text is not None and result.text:
+            on_text(result.text)
+        return result
+
+    async def _send(
         self, key: str, messages: Sequence[Message], params: GenerationParams
     ) -> ChatResult:
         from ray.exceptions import RayActorError

@@ -19,7 +19,7 @@ import uuid
 from seedbed.errors import JobError, user_input
 from seedbed.jobs import state as jobs
 from seedbed.jobs.context import method_context, method_named, round_rng
-from seedbed.jobs.engine import JobEngine, ProgressCallback
+from seedbed.jobs.engine import JobEngine, ProgressCallback, RequestTextCallback
 from seedbed.jobs.senders import BackendFactory, OpenSenders, in_process
 from seedbed.jobs.state import LIVE, Job, JobProgress, JobSettings, JobStatus
 from seedbed.llm import make_backend
@@ -84,6 +84,7 @@ def run_job(
     api_key: str | None = None,
     *,
     on_progress: ProgressCallback | None = None,
+    on_text: RequestTextCallback | None = None,
     backend_factory: BackendFactory = make_backend,
     open_senders: OpenSenders | None = None,
     queued_only: bool = False,
@@ -92,6 +93,7 @@ def run_job(
 
     Requests go out in this process with `api_key` (used for this run only, never
     stored) unless `open_senders` places the senders elsewhere (a Ray actor pool).
+    `on_text` gets each reply's pieces as they are written (a preview shows them).
     `queued_only` runs the job only if it is still queued for this run (a cluster
     driver: a cancel before it starts wins). Raises JobError when the job cannot
     run (unknown, done, cancelled while queued, or running in another live process).
@@ -122,6 +124,7 @@ def run_job(
             owner,
             open_senders=open_senders or in_process(backend_factory, api_key),
             on_progress=on_progress,
+            on_text=on_text,
         )
         end = run_sync(engine.run())
         if end is not None:  # None: another process took the job over

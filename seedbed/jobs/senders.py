@@ -2,7 +2,8 @@
 
 A backend with a session (ChatBackend.session: the OpenAI-compatible one keeps
 one async client, a connection pool, for the whole run) answers through it; one
-without (the embedded model, test fakes) answers on a thread pool. Stages may
+without (the embedded model, test fakes) answers on a thread pool, streaming through
+ChatBackend.stream when asked to. Stages may
 use different backends (a cheap model to classify, a strong one for instances);
 stages with the same settings share one.
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 from seedbed.jobs.state import JobSettings
 from seedbed.llm import BackendConfig, ChatBackend, ChatResult
-from seedbed.llm.base import Send
+from seedbed.llm.base import Send, TextCallback
 from seedbed.methods.base import Request
 from seedbed.models import GenerationParams, Message
 
@@ -35,7 +36,7 @@ BackendFactory = Callable[[BackendConfig, str | None], ChatBackend]
 
 @dataclass
 class Sender:
-    """One backend opened for a run: `await send(messages, params)` answers one request.
+    """One backend opened for a run: `await send(messages, params, on_text)` answers one request.
 
     `send` raises BackendError when no request can succeed (wrong key, unknown
     model, unreachable server); any other failure comes back as `error`.
@@ -93,7 +94,11 @@ async def open_sender(
     pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(concurrency))
     loop = asyncio.get_running_loop()
 
-    async def send(messages: Sequence[Message], params: GenerationParams) -> ChatResult:
+    async def send(
+        messages: Sequence[Message], params: GenerationParams, on_text: TextCallback | None = None
+    ) -> ChatResult:
+        if on_text is not None:
+            return await loop.run_in_executor(pool, backend.stream, messages, params, on_text)
         [result] = await loop.run_in_executor(pool, backend.generate, [messages], params)
         return result
 

@@ -1,7 +1,8 @@
 """The one interface every chat backend implements, with each optional capability declared.
 
 A backend must answer chat requests (`generate`). What it may offer beyond that
-(an async session, a Batch API, extra request fields) is declared here with a
+(streaming a reply as it is written, an async session, a Batch API, extra request
+fields) is declared here with a
 default meaning "not offered", so callers use these methods and never probe a
 backend's attributes or concrete class.
 """
@@ -14,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from seedbed.models import GenerationParams, Message, Usage
 
@@ -37,9 +38,24 @@ class ChatResult:
 
 
 ResultCallback = Callable[[int, ChatResult], None]
-# Answers one request: raises BackendError when no request can succeed, else
-# returns failures as results with `error` set.
-Send = Callable[[Sequence[Message], GenerationParams], Awaitable[ChatResult]]
+# Receives the next piece of a reply as the model writes it (from any thread).
+TextCallback = Callable[[str], None]
+
+
+class Send(Protocol):
+    """Answers one request: `await send(messages, params, on_text)`.
+
+    Raises BackendError when no request can succeed, else returns failures as
+    results with `error` set. With `on_text`, the reply's pieces go to it as they
+    are written (once, whole, where the sender cannot stream).
+    """
+
+    def __call__(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        on_text: TextCallback | None = None,
+    ) -> Awaitable[ChatResult]: ...
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,21 @@ class ChatBackend(ABC):
 
     # -- optional capabilities, each with its default --
 
+    def stream(
+        self, messages: Sequence[Message], params: GenerationParams, on_text: TextCallback
+    ) -> ChatResult:
+        """Answer one request, passing each piece of the reply to `on_text` as it is written.
+
+        Joined, the pieces are the result's text up to surrounding whitespace (a stop
+        string is never shown). Errors
+        as in `generate`. Default: the backend cannot stream, so the whole reply
+        goes to `on_text` once it is complete (nothing when it failed).
+        """
+        [result] = self.generate([messages], params)
+        if result.text:
+            on_text(result.text)
+        return result
+
     def extra_body(self) -> dict[str, Any]:
         """Fields this backend adds to every request (recorded with each candidate).
 
@@ -142,7 +173,7 @@ class ChatBackend(ABC):
         return {}
 
     def session(self) -> AbstractAsyncContextManager[Send] | None:
-        """An async client kept open for many single requests: `await send(messages, params)`.
+        """An async client kept open for many single requests (see `Send`), streaming too.
 
         Default None: the backend has no async client, and callers with an event
         loop run `generate` on a thread pool instead.

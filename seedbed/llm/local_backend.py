@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from seedbed.errors import BackendError
-from seedbed.llm.base import ChatBackend, ChatResult, ResultCallback
+from seedbed.llm.base import ChatBackend, ChatResult, ResultCallback, TextCallback
+from seedbed.llm.local_stream import Gatherer, cut_at_stop
 from seedbed.models import GenerationParams, Message, Usage
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
@@ -27,6 +28,7 @@ _loaded: tuple[Any, Any] | None = None
 # One generate() at a time: two would share the same cores, and torch's thread count
 # and the tokenizer's padding side are process-wide.
 _generate_lock = threading.Lock()
+_gatherer = Gatherer()
 
 
 def gguf_location() -> tuple[Path, str]:
@@ -148,8 +150,23 @@ class LocalBackend(ChatBackend):
                     on_result(start + offset, result)
         return results
 
+    def stream(
+        self, messages: Sequence[Message], params: GenerationParams, on_text: TextCallback
+    ) -> ChatResult:
+        """One request, its words passed to `on_text` as the model writes them.
+
+        Requests streamed at the same moment (a preview's) share one batch.
+        """
+        tokenizer, _ = load_model()
+        return _gatherer.stream(
+            messages, params, on_text, self._generate_batch, tokenizer, self.batch_size
+        )
+
     def _generate_batch(
-        self, batch: Sequence[Sequence[Message]], params: GenerationParams
+        self,
+        batch: Sequence[Sequence[Message]],
+        params: GenerationParams,
+        streamer: Any = None,
     ) -> list[ChatResult]:
         import torch
 
@@ -163,7 +180,9 @@ class LocalBackend(ChatBackend):
         with _generate_lock, torch.inference_mode():
             torch.set_num_threads(thread_count())
             encoded = tokenizer(texts, return_tensors="pt", padding=True)
-            output = model.generate(**encoded, **_sampling_kwargs(params, tokenizer))
+            output = model.generate(
+                **encoded, **_sampling_kwargs(params, tokenizer), streamer=streamer
+            )
         prompt_length = encoded["input_ids"].shape[1]
         ends = torch.tensor(sorted(_end_ids(tokenizer, model)), dtype=output.dtype)
         results = []
@@ -172,7 +191,7 @@ class LocalBackend(ChatBackend):
             completion = new_tokens[new_tokens != tokenizer.pad_token_id]
             # Generation stopped at the token completing a stop string: drop the string.
             decoded = tokenizer.decode(completion, skip_special_tokens=True)
-            text = _cut_at_stop(decoded, params)
+            text = cut_at_stop(decoded, params.stop)
             results.append(
                 ChatResult(
                     text=text.strip(),
@@ -221,10 +240,3 @@ def _finish_reason(new_tokens: Any, end_ids: Any, cut: bool) -> str:
     import torch
 
     return "stop" if cut or bool(torch.isin(new_tokens, end_ids).any()) else "length"
-
-
-def _cut_at_stop(text: str, params: GenerationParams) -> str:
-    for stop in params.stop:
-        if stop and stop in text:
-            text = text[: text.index(stop)]
-    return text

@@ -26,10 +26,11 @@ from seedbed.llm.base import (
     ChatResult,
     ResultCallback,
     Send,
+    TextCallback,
     run_sync,
 )
 from seedbed.llm.openai_batches import OpenAIBatches
-from seedbed.llm.openai_chat import chat_body, completion_result
+from seedbed.llm.openai_chat import chat_body, completion_result, reply_result
 from seedbed.models import GenerationParams, Message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -132,12 +133,24 @@ class OpenAIBackend(ChatBackend):
         client = self._make_client()
         try:
 
-            async def send(messages: Sequence[Message], params: GenerationParams) -> ChatResult:
-                return await self._complete(client, messages, params)
+            async def send(
+                messages: Sequence[Message],
+                params: GenerationParams,
+                on_text: TextCallback | None = None,
+            ) -> ChatResult:
+                return await self._complete(client, messages, params, on_text)
 
             yield send
         finally:
             await client.close()
+
+    def stream(
+        self, messages: Sequence[Message], params: GenerationParams, on_text: TextCallback
+    ) -> ChatResult:
+        """One request sent with `stream=True`: each delta goes to `on_text` as it arrives."""
+        return run_sync(
+            self._with_client(lambda client: self._complete(client, messages, params, on_text))
+        )
 
     def extra_body(self) -> dict[str, Any]:
         """The extra fields sent with every chat request (e.g. vLLM's top_k)."""
@@ -210,13 +223,22 @@ class OpenAIBackend(ChatBackend):
         return await self._with_client(run)
 
     async def _complete(
-        self, client: AsyncOpenAI, messages: Sequence[Message], params: GenerationParams
+        self,
+        client: AsyncOpenAI,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        on_text: TextCallback | None = None,
     ) -> ChatResult:
-        """One chat request; fatal errors raise, everything else becomes `error`."""
+        """One chat request (streamed to `on_text` if given).
+
+        Fatal errors raise; every other failure becomes the result's `error`.
+        """
         kwargs = chat_body(self.model, messages, params, self._extra_body)
         # Passed apart: the openai client's create() accepts only the fields it knows.
         extra = {name: kwargs.pop(name) for name in self._extra_body}
         try:
+            if on_text is not None:
+                return await self._streamed(client, kwargs, extra, on_text)
             response = await client.chat.completions.create(**kwargs, extra_body=extra or None)
         except openai.OpenAIError as exc:
             fatal = self._fatal_error(exc)
@@ -231,6 +253,34 @@ class OpenAIBackend(ChatBackend):
             error = f"The server's reply was not valid JSON ({exc})."
             return ChatResult(model=self.model, error=self._scrub(error))
         return completion_result(response, self.model)
+
+    async def _streamed(
+        self,
+        client: AsyncOpenAI,
+        kwargs: dict[str, Any],
+        extra: dict[str, Any],
+        on_text: TextCallback,
+    ) -> ChatResult:
+        """Read a streamed reply (server-sent events), passing each delta on as it arrives."""
+        chunks = await client.chat.completions.create(
+            **kwargs,
+            stream=True,
+            # Without it a stream carries no token counts, and the estimate needs them.
+            stream_options={"include_usage": True},
+            extra_body=extra or None,
+        )
+        pieces: list[str] = []
+        model, usage, finish_reason = self.model, None, None
+        async for chunk in chunks:
+            model = chunk.model or model
+            usage = chunk.usage or usage
+            if chunk.choices:
+                choice = chunk.choices[0]
+                finish_reason = choice.finish_reason or finish_reason
+                if choice.delta.content:
+                    pieces.append(choice.delta.content)
+                    on_text(choice.delta.content)
+        return reply_result("".join(pieces), model=model, usage=usage, finish_reason=finish_reason)
 
     # --- error mapping ---------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 
 from seedbed.llm.base import ChatResult
@@ -34,25 +35,39 @@ def chat_body(
 
 def completion_result(response: ChatCompletion, model: str) -> ChatResult:
     """The ChatResult of a completion; `model` names it when the server does not."""
-    usage = response.usage  # some local servers omit usage
-    result = ChatResult(
-        model=response.model or model,
-        usage=Usage(
-            prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
-            completion_tokens=(usage.completion_tokens or 0) if usage else 0,
-        ),
-    )
     if not response.choices:
-        result.error = "The server returned a reply with no choices."
-        return result
+        return ChatResult(
+            model=response.model or model,
+            usage=_usage(response.usage),
+            error="The server returned a reply with no choices.",
+        )
     choice = response.choices[0]
-    result.finish_reason = choice.finish_reason
-    text = choice.message.content or ""
+    return reply_result(
+        choice.message.content or "",
+        model=response.model or model,
+        usage=response.usage,
+        finish_reason=choice.finish_reason,
+    )
+
+
+def reply_result(
+    text: str, *, model: str, usage: CompletionUsage | None, finish_reason: str | None
+) -> ChatResult:
+    """The ChatResult of a reply's text, whole or joined from a stream's pieces."""
+    result = ChatResult(model=model, usage=_usage(usage), finish_reason=finish_reason)
     if not text.strip():
         result.error = "The server returned an empty reply."
-        return result
-    result.text = text
+    else:
+        result.text = text
     return result
+
+
+def _usage(usage: CompletionUsage | None) -> Usage:
+    """Token counts; zero where the server does not say (some local servers omit usage)."""
+    return Usage(
+        prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
+        completion_tokens=(usage.completion_tokens or 0) if usage else 0,
+    )
 
 
 def read_completion(body: dict[str, Any], model: str) -> ChatResult:

@@ -98,6 +98,7 @@ def test_a_preview_stores_pending_candidates_with_the_chosen_sampling(demo_store
     assert all(c.content == {"text": ARTICLE.split("\n")[1], "label": c.label} for c in stored)
     assert [c.params["max_tokens"] for c in stored] == [48, 48]
     assert [body["max_tokens"] for body in bodies] == [48, 48]
+    assert all(body["stream"] for body in bodies)  # the replies were streamed into the page
     assert "Preview: 2 new candidates, stored as pending" in [s.value for s in at.subheader]
     # The next preview differs: the seed moved on.
     assert at.number_input(key="generate_seed").value == 1
@@ -124,6 +125,49 @@ def test_a_preview_with_a_wrong_key_says_so_and_stores_nothing(demo_store: Store
     assert "wrong-key-123" not in at.error[0].value
     assert demo_store.count_candidates(project_id(demo_store, NEWS)) == 0
     assert job_of(demo_store, NEWS, preview=True).status == JobStatus.FAILED
+
+
+def _streamed_preview() -> None:
+    """A page running preview job `job` (from session state), kept after it ends."""
+    import os
+
+    import streamlit as st
+
+    from components.preview_stream import run_preview
+    from seedbed.store.core import Store
+
+    store = Store(os.environ["DATABASE_URL"])
+    run_preview(store, st.session_state["job"], None, st.progress(0.0))
+
+
+def test_a_preview_shows_each_reply_as_plain_text_while_it_is_written(demo_store: Store) -> None:
+    reply = "Sure! Here is the article:\nA *strike* ended <b>today</b>."
+    with FakeOpenAIServer(reply=lambda _: reply, stream_delay=0.01) as server:
+        settings = JobSettings(
+            method="attrprompt",
+            n=2,
+            concurrency=2,
+            preview=True,
+            backend=BackendConfig(kind="openai", model="fake-model", base_url=server.base_url),
+        )
+        project = demo_store.get_project(project_id(demo_store, NEWS))
+        job_id = runner.start_job(demo_store, project, settings)
+        at = AppTest.from_function(_streamed_preview, default_timeout=20)
+        at.session_state["job"] = job_id
+        at.run()
+    assert not at.exception, at.exception
+    # A box per request, its caption naming it, the reply as text (no markdown, no HTML).
+    assert [c.value for c in at.caption] == ["Request 1 · stage item", "Request 2 · stage item"]
+    assert [t.value for t in at.text] == [reply, reply]
+    assert at.get("progress")[0].proto.text == "2 of 2 candidates"
+    assert jobs.get_job(demo_store, job_id).status == JobStatus.DONE
+
+
+def test_a_preview_that_cannot_run_raises_on_the_page(demo_store: Store) -> None:
+    at = AppTest.from_function(_streamed_preview, default_timeout=20)
+    at.session_state["job"] = 999_999
+    at.run()
+    assert "There is no job 999999" in at.exception[0].message
 
 
 # -- background jobs -------------------------------------------------------------------

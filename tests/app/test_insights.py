@@ -15,6 +15,7 @@ from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
 from components import charts
+from components.insights.data import embedding_progress
 from seedbed.insights import embeddings
 from seedbed.insights.metrics import average_pairwise_similarity, sample_pair_similarities
 from seedbed.insights.selection import fetch_rows
@@ -246,16 +247,14 @@ def test_measures_follow_new_decisions(store: Store, news: int) -> None:
 
 
 # -- utility check --------------------------------------------------------------------
-REAL_CSV = "text,label\n" + "\n".join(
-    f'"{text}",{label}'
-    for label, text in [
-        ("business", "a regional bank reported results well above last year's"),
-        ("politics", "the opposition party faced questions after a difficult week"),
-        ("science and technology", "a university lab announced a plan"),
-        ("sports", "the national squad won praise for a bold decision"),
-        ("health", "the public clinic opened a new chapter"),
-    ]
-)
+REAL_ROWS = [
+    ("business", "a regional bank reported results well above last year's"),
+    ("politics", "the opposition party faced questions after a difficult week"),
+    ("science and technology", "a university lab announced a plan"),
+    ("sports", "the national squad won praise for a bold decision"),
+    ("health", "the public clinic opened a new chapter"),
+]
+REAL_CSV = "text,label\n" + "\n".join(f'"{text}",{label}' for label, text in REAL_ROWS)
 
 
 def test_a_malformed_real_set_is_refused_with_line_numbers(news: int) -> None:
@@ -292,6 +291,33 @@ def test_the_utility_check_scores_each_selection(news: int) -> None:
     ]
     for metric in accuracy:
         assert 0.0 <= float(metric.value.rstrip("%")) <= 100.0
+
+
+def test_a_large_real_set_is_tested_on_a_stratified_sample_unless_asked(news: int) -> None:
+    rows = [(label, f"{text} number {i}") for i in range(500) for label, text in REAL_ROWS]
+    big = "text,label\n" + "\n".join(f'"{text}",{label}' for label, text in rows)
+    at = insights()
+    at.file_uploader(key="insights_utility_file").set_value(("big.csv", big.encode(), "text/csv"))
+    at.run()
+    assert at.number_input(key="insights_utility_sample").value == 2_000
+    assert "Testing on 2,000 of the file's items" in " ".join(c.value for c in at.caption)
+    at.button(key="insights_utility_run").click().run()
+    assert not at.exception, at.exception
+    assert "Trained on 90 accepted items, tested on 2,000." in [c.value for c in at.caption]
+
+    at.number_input(key="insights_utility_sample").set_value(2_500).run()
+    at.button(key="insights_utility_run").click().run()
+    assert "Trained on 90 accepted items, tested on 2,500." in [c.value for c in at.caption]
+
+
+def test_embedding_progress_counts_and_estimates_the_time_left() -> None:
+    assert embedding_progress("real texts", 0, 7_600, 0.5) == (
+        "Embedding 7,600 new real texts: 0 of 7,600 done"
+    )
+    assert embedding_progress("real texts", 640, 7_600, 10.0).endswith(
+        "640 of 7,600 done, about 2 min left"
+    )
+    assert embedding_progress("candidates", 500, 1_000, 20.0).endswith("about 20 s left")
 
 
 # -- the real sentence model ------------------------------------------------------------

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from seedbed.errors import UtilityError
-from seedbed.insights.utility import LabelledText, parse_labelled_file, utility_check
+from seedbed.insights.utility import (
+    LabelledText,
+    parse_labelled_file,
+    stratified_sample,
+    utility_check,
+)
 
 
 # -- reading the real set -------------------------------------------------------------
@@ -112,3 +117,17 @@ def test_the_check_needs_two_labels_and_a_real_set() -> None:
         utility_check(x[:5], y[:5], x, y)
     with pytest.raises(UtilityError, match="empty"):
         utility_check(x, y, x[:0], [])
+
+
+def test_a_stratified_sample_keeps_each_labels_share_and_is_repeatable() -> None:
+    rows = [LabelledText(f"a {i}", "a", i) for i in range(700)]
+    rows += [LabelledText(f"b {i}", "b", 700 + i) for i in range(297)]
+    rows += [LabelledText(f"c {i}", "c", 997 + i) for i in range(3)]
+    sample = stratified_sample(rows, 100)
+    counts = {label: sum(r.label == label for r in sample) for label in "abc"}
+    assert len(sample) == 100
+    assert counts["c"] >= 1  # a rare label is never left out
+    assert abs(counts["a"] - 70) <= 1 and abs(counts["b"] - 30) <= 1
+    assert [r.line for r in sample] == sorted(r.line for r in sample)  # file order
+    assert sample == stratified_sample(rows, 100)
+    assert stratified_sample(rows[:50], 100) == rows[:50]  # small sets are used whole

@@ -54,3 +54,10 @@ def test_the_openai_backend_declares_a_session_a_batch_api_and_its_extra_fields(
     backend.extra_body()["top_k"] = 1  # a copy: callers cannot change what is sent
     assert backend.extra_body() == {"top_k": 40}
     assert backend.session() is not None and backend.batches() is not None
+
+
+def test_a_backend_that_cannot_stream_hands_over_the_whole_reply_once() -> None:
+    pieces: list[str] = []
+    messages = [Message(role="user", content="x")]
+    result = Minimal().stream(messages, GenerationParams(), pieces.append)
+    assert pieces == ["hi"] and result.text == "hi"

@@ -12,7 +12,6 @@ from seedbed.llm.local_backend import (
     GGUF_FILE,
     MODEL_NAME,
     LocalBackend,
-    _cut_at_stop,
     _finish_reason,
     _sampling_kwargs,
     gguf_location,
@@ -43,12 +42,6 @@ def test_sampling_options_and_presence_penalty() -> None:
     assert kwargs["do_sample"] is True
     assert (kwargs["temperature"], kwargs["top_p"]) == (0.7, 0.5)
     assert kwargs["repetition_penalty"] == pytest.approx(1.2)
-
-
-def test_stop_sequences_cut_the_text() -> None:
-    params = GenerationParams(stop=["\n16", "16."])
-    assert _cut_at_stop("14. a\n15. b\n16. c", params) == "14. a\n15. b"
-    assert _cut_at_stop("no stop here", params) == "no stop here"
 
 
 def test_a_row_without_an_end_token_ran_out_of_tokens() -> None:
@@ -123,3 +116,18 @@ def test_a_real_generation_stops_at_the_stop_string(embedded_backend: LocalBacke
     # not the 120 a run to max_tokens (cut afterwards) would cost.
     kept = len(tokenizer(result.text)["input_ids"])
     assert result.usage.completion_tokens <= kept + 3
+
+
+@pytest.mark.slow
+def test_a_real_reply_streams_word_by_word_and_stops_at_a_stop_string(
+    embedded_backend: LocalBackend,
+) -> None:
+    pieces: list[str] = []
+    messages = [Message(role="user", content="Count from one to ten in words, comma separated.")]
+    params = GenerationParams(temperature=0, max_tokens=48, stop=["five"])
+    result = embedded_backend.stream(messages, params, pieces.append)
+
+    assert len(pieces) > 1  # it arrived in pieces, not at the end
+    assert "".join(pieces).strip() == result.text
+    assert "five" not in "".join(pieces)
+    assert result.finish_reason == "stop"

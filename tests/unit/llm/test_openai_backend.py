@@ -192,3 +192,32 @@ def test_fatal_error_stops_the_batch() -> None:
             )
         assert len(fake.chat_requests) == 2
     assert seen == [0]
+
+
+def test_a_streamed_reply_arrives_in_pieces_with_its_usage(server: FakeOpenAIServer) -> None:
+    pieces: list[str] = []
+    params = GenerationParams(max_tokens=50)
+    result = backend_for(server).stream(ask("one two three")[0], params, pieces.append)
+
+    assert len(pieces) == 4 and "".join(pieces) == "echo: one two three"
+    assert (result.text, result.finish_reason) == ("echo: one two three", "stop")
+    assert result.error is None
+    assert result.usage.prompt_tokens == 3 and result.usage.completion_tokens == 4
+    body = server.chat_requests[0].body or {}
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+def test_a_streamed_reply_reports_running_out_of_tokens_and_fatal_errors(
+    server: FakeOpenAIServer,
+) -> None:
+    result = backend_for(server).stream(ask("a b c d")[0], GenerationParams(max_tokens=4), print)
+    assert result.finish_reason == "length"
+    with pytest.raises(BackendError, match="rejected the API key"):
+        backend_for(server, api_key="sk-wrong").stream(ask("x")[0], GenerationParams(), print)
+
+
+def test_an_empty_streamed_reply_is_a_request_error() -> None:
+    with FakeOpenAIServer(replies=[""]) as fake:
+        pieces: list[str] = []
+        result = backend_for(fake).stream(ask("x")[0], GenerationParams(), pieces.append)
+    assert result.error == "The server returned an empty reply." and not result.text
