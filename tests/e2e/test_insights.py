@@ -106,7 +106,9 @@ def test_insights_demo(page, server: Server, tmp_path) -> None:
     click_tab(page, "Utility check")
     real = tmp_path / "real.csv"
     real.write_text(REAL_CSV, encoding="utf-8")
-    page.locator("input[type=file]").set_input_files(str(real))
+    # The Duplicates tab holds an uploader too (an evaluation set): take the utility check's.
+    uploader = page.locator(".st-key-insights_utility_file input[type=file]")
+    uploader.set_input_files(str(real))
     page.get_by_text("10 real items, 5 labels").wait_for(timeout=TIMEOUT)
     page.get_by_role("button", name="Run the utility check").click()
     page.get_by_text("Trained on 61 accepted items, tested on 10.").wait_for(timeout=TIMEOUT)
