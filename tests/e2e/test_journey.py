@@ -46,6 +46,12 @@ def test_preset_to_export_with_the_embedded_model(page, server: Server) -> None:
     slider.press("ArrowLeft")
     slider.press("ArrowLeft")
     page.get_by_text("Write one news article").first.wait_for()
+    # A short text keeps the embedded model quick: no room made for "about 150 words".
+    page.get_by_text("Method options").click()
+    margin = page.get_by_role("spinbutton", name="Length margin")
+    margin.fill("0")
+    margin.press("Enter")
+    settle(page)
     page.get_by_text("Sampling parameters").click()
     max_tokens = page.get_by_label("Max tokens")
     max_tokens.fill("48")
