@@ -53,7 +53,7 @@ def test_the_store_cache_spares_the_model(store: Store, monkeypatch: pytest.Monk
         SENTENCES[:2], store=store, on_progress=lambda *a: progress.append(a)
     )
     assert encoded == SENTENCES[:2]
-    assert progress == [(2, 2)]
+    assert progress == [(0, 2), (2, 2)]
 
     # Repeats and cached texts are not embedded again; only the new one is.
     encoded.clear()
