@@ -6,6 +6,8 @@ inside dataframes, never as markdown or HTML, so markup in them stays literal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +15,7 @@ from components.state import plain, show_text
 from seedbed.conversations import is_conversation, turns
 from seedbed.jobs.context import POOL_RULE
 from seedbed.models import Candidate
-from seedbed.review.judge import CRITERIA, JudgeResult
+from seedbed.review.judge import ACCEPT_AT, CRITERIA, JudgeResult, disagree, verdict
 from seedbed.review.neighbours import Neighbour
 
 FIELD_TITLES = {
@@ -64,7 +66,8 @@ def candidate_card(candidate: Candidate) -> None:
 def review_card(
     candidate: Candidate,
     *,
-    judge: JudgeResult | None = None,
+    judges: Sequence[JudgeResult] = (),
+    accept_at: float = ACCEPT_AT,
     neighbour: Neighbour | None = None,
     origin: tuple[str, str] | None = None,
     blind: bool = False,
@@ -72,7 +75,8 @@ def review_card(
     """The large review card: content on the left; provenance, checks, judge on the right.
 
     `origin` is (title, text) of the item it was derived from; `blind` hides who
-    decided the candidate before (a second opinion).
+    decided the candidate before (a second opinion); `judges` are the AI judges'
+    results, whose verdict is "accept" from `accept_at`.
     """
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -89,7 +93,7 @@ def review_card(
         if neighbour is not None:
             st.caption(f"Nearest accepted neighbour (cosine {neighbour.cosine:.3f})")
             show_text(neighbour.text)
-        judge_block(judge)
+        judge_block(judges, accept_at)
         checks_table(candidate)
 
 
@@ -119,16 +123,21 @@ def novelty_block(candidate: Candidate) -> None:
     st.caption(POOL_RULE)
 
 
-def judge_block(judge: JudgeResult | None) -> None:
-    """The AI judge's advisory scores, or why there are none."""
-    if judge is None:
+def judge_block(judges: Sequence[JudgeResult], accept_at: float) -> None:
+    """Each AI judge's scores and verdict (or why it has none), and whether they disagree."""
+    if not judges:
         return
-    st.caption("AI judge, advisory only: your decision is the one that counts")
-    if judge.error:
-        st.text(judge.error)
-        return
-    scores = [f"{name.replace('_', '-')} {judge.scores[name]:g}/5" for name in CRITERIA]
-    st.text(" · ".join(scores) + f"  ({judge.model or 'unknown model'})")
+    st.caption(f"AI judges' scores (their verdict is accept from {accept_at:g} overall)")
+    for result in judges:
+        name = result.model or "unknown model"
+        if result.error or result.overall is None:
+            st.text(f"{name}: {result.error or 'no score'}")
+            continue
+        scores = [f"{key.replace('_', '-')} {result.scores[key]:g}/5" for key in CRITERIA]
+        decision = "accept" if verdict(result.overall, accept_at) == "accepted" else "reject"
+        st.text(f"{name}: " + " · ".join(scores) + f" → {decision}")
+    if disagree(judges, accept_at):
+        st.caption("The judges disagree on this one: your decision settles it.")
 
 
 def cut_notice(candidate: Candidate) -> str | None:

@@ -98,9 +98,14 @@ def api_key() -> str | None:
     return st.session_state.get("backend_api_key") or None
 
 
-def get_backend() -> ChatBackend:
-    """A backend for the sidebar's settings; raises BackendError when they are unusable."""
-    return make_backend(backend_config(), api_key())
+def get_backend(model: str | None = None) -> ChatBackend:
+    """A backend for the sidebar's settings, asking for `model` instead of the sidebar's
+    model when given (a second judge on the same server); raises BackendError when
+    they are unusable."""
+    config = backend_config()
+    if model is not None and config.kind != "embedded":
+        config = config.model_copy(update={"model": model})
+    return make_backend(config, api_key())
 
 
 def keep_across_pages(key: str, default: Any) -> None:

@@ -44,6 +44,10 @@ class ReviewConflict(StoreError):
         )
 
 
+class AutoDecisionRefused(SeedbedError):
+    """The AI judge may not decide alone: its agreement with humans is unmeasured or too low."""
+
+
 class BackendError(SeedbedError):
     """A failure of the model server the user must act on (key, address, model name)."""
 

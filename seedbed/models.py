@@ -250,6 +250,7 @@ class Review(Strict):
     version: int | None = None
     undoes_id: int | None = None
     undone: bool = False
+    automatic: bool = False  # made by an AI judge on its own (seedbed.review.auto)
 
 
 class GenerationParams(Strict):

@@ -1,17 +1,25 @@
-"""Side panels of the review queue: AI pre-scoring, annotator overlap and agreement,
+"""Side panels of the review queue: AI judges and auto-decisions, overlap and agreement,
 and the nearest accepted neighbour of the candidate on screen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
-from components.state import get_backend, is_admin, plain
-from seedbed.errors import BackendError
+from components.state import backend_config, get_backend, is_admin, plain
+from seedbed.errors import AutoDecisionRefused, BackendError
 from seedbed.models import Candidate, Project
-from seedbed.review import judge, neighbours
-from seedbed.review.agreement import agreement, overlap_fraction, set_overlap_fraction
+from seedbed.review import auto, judge, neighbours
+from seedbed.review.agreement import (
+    agreement,
+    judge_agreement,
+    overlap_fraction,
+    reliability,
+    set_overlap_fraction,
+)
 from seedbed.store.core import Store
 
 
@@ -38,24 +46,60 @@ def nearest_neighbour(
 
 
 def judge_panel(store: Store, project: Project) -> None:
-    """Let an admin have an LLM judge score pending candidates (advice only)."""
+    """Admins have LLM judges score pending candidates, set the verdict threshold, and
+    let a judge decide alone once it is measured to agree with people well enough."""
     if not is_admin():
         return
-    with st.expander("AI pre-scoring (optional)"):
+    with st.expander("AI judges"):
         st.caption(
             "An LLM judge rates pending candidates from 1 to 5 on helpfulness, correctness "
-            "and instruction-following, with the backend chosen in the sidebar. The scores "
-            "can order the queue; the human decision is the only one that counts."
+            "and instruction-following, on the sidebar's server. A second model is a second "
+            "judge. Their verdicts are measured against your decisions (Annotators and "
+            "agreement), and the queue order 'AI judges least sure first' shows you first "
+            "what they are unsure of or disagree on."
         )
-        count = st.number_input("Candidates to score", 1, 50, 5, key="review_judge_n")
+        chosen = judge.settings(store, project.id)
+        left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+        config = backend_config()
+        if config.kind == "embedded":
+            model = None
+            left.caption("Judge: the embedded model (pick a server in the sidebar for others).")
+        else:
+            model = left.text_input(
+                "Judge model",
+                value=config.model,
+                key="review_judge_model",
+                help="Any model on the sidebar's server.",
+            )
+        count = middle.number_input("Candidates to score", 1, 200, 5, key="review_judge_n")
+        accept_at = right.number_input(
+            "Verdict: accept from",
+            1.0,
+            5.0,
+            chosen.accept_at,
+            step=0.5,
+            key="review_judge_accept_at",
+            help="A judge's verdict is accept when its overall score (the mean of the "
+            "three) is at least this.",
+        )
+        if accept_at != chosen.accept_at:
+            chosen = replace(chosen, accept_at=float(accept_at))
+            judge.save_settings(store, project.id, chosen)
         if st.button("Score pending candidates", key="review_judge_run"):
-            _run_judge(store, project, int(count))
+            _run_judge(store, project, int(count), model)
+        st.divider()
+        _auto_decisions(store, project, chosen)
 
 
-def _run_judge(store: Store, project: Project, count: int) -> None:
-    todo = judge.unscored_pending(store, project.id, count)
+def _run_judge(store: Store, project: Project, count: int, model: str | None) -> None:
+    try:
+        backend = get_backend(model)
+    except BackendError as error:
+        st.error(plain(str(error)))
+        return
+    todo = judge.unscored_pending(store, project.id, count, backend.model)
     if not todo:
-        st.info("Every pending candidate already has a score.")
+        st.info(f"The judge {plain(backend.model)} has scored every pending candidate.")
         return
     progress = st.progress(0.0, text=f"Scoring {len(todo)} candidates…")
     done: list[int] = []
@@ -65,7 +109,7 @@ def _run_judge(store: Store, project: Project, count: int) -> None:
         progress.progress(len(done) / len(todo), text=f"Scored {len(done)} of {len(todo)}")
 
     try:
-        results = judge.judge_candidates(store, get_backend(), todo, on_result=advance)
+        results = judge.judge_candidates(store, backend, todo, on_result=advance)
     except BackendError as error:
         progress.empty()
         st.error(plain(str(error)))
@@ -75,6 +119,49 @@ def _run_judge(store: Store, project: Project, count: int) -> None:
     if failed:
         message += f" {failed} could not be scored (the reason is on each card)."
     st.success(message)
+
+
+def _auto_decisions(store: Store, project: Project, chosen: judge.JudgeSettings) -> None:
+    """The kappa that allows auto-decisions, and the button that runs them."""
+    allow = st.toggle(
+        "Allow auto-decisions",
+        value=chosen.auto_kappa is not None,
+        key="review_auto_allow",
+        help=f"A judge may then decide the pending candidates it is sure of (overall score "
+        f"at least {auto.SURE_MARGIN:g} from the threshold, no other judge disagreeing, "
+        f"every check passed for an accept), but only while its kappa against people, "
+        f"measured on at least {auto.MIN_MEASURED} candidates, reaches the level below.",
+    )
+    level = chosen.auto_kappa if chosen.auto_kappa is not None else 0.8
+    if allow:
+        level = st.slider(
+            "Kappa against people needed",
+            0.4,
+            1.0,
+            float(level),
+            step=0.05,
+            key="review_auto_kappa",
+        )
+    wanted = float(level) if allow else None
+    if wanted != chosen.auto_kappa:
+        judge.save_settings(store, project.id, replace(chosen, auto_kappa=wanted))
+    models = judge.judges(store, project.id)
+    if not allow or not models:
+        st.caption("People decide every candidate." if not allow else "No judge has scored yet.")
+        return
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    model = left.selectbox("Judge that decides", models, key="review_auto_model")
+    if right.button("Auto-decide what it is sure of", key="review_auto_run"):
+        try:
+            outcome = auto.auto_decide(store, project.id, model)
+        except AutoDecisionRefused as error:
+            st.warning(plain(str(error)))
+            return
+        st.success(
+            f"The judge accepted {outcome.accepted} and rejected {outcome.rejected} "
+            f"candidates on its own (kappa {outcome.kappa:.2f} on {outcome.measured}); "
+            f"{outcome.left} stay for people. Each is marked as an automatic decision."
+        )
 
 
 def annotators_panel(store: Store, project: Project, on_open: Callable[[int], None]) -> None:
@@ -114,3 +201,37 @@ def _agreement(store: Store, project: Project, on_open: Callable[[int], None]) -
     if measures["disagreements"]:
         chosen = st.selectbox("Disagreements", measures["disagreements"], key="review_disagreed")
         st.button("Open it", key="review_open_disagreement", on_click=on_open, args=(chosen,))
+    accept_at = judge.settings(store, project.id).accept_at
+    alphas = reliability(store, project.id, accept_at)
+    columns = st.columns(2)
+    columns[0].metric(
+        "Krippendorff's alpha, people",
+        _number(alphas["humans"]),
+        help=f"{alphas['annotators']} annotators, {alphas['units']} candidates decided by "
+        "two or more of them; an annotator need not rate every candidate.",
+    )
+    columns[1].metric(
+        "Alpha, people and AI judges",
+        _number(alphas["with_judges"]),
+        help="Each judge counts as one more annotator whose decision is its verdict.",
+    )
+    rows = judge_agreement(store, project.id, accept_at)
+    if len(rows) > 1 or (rows and rows[0]["items"]):
+        st.caption(
+            f"Cohen's kappa of each AI judge against people (its verdict is accept from "
+            f"{accept_at:g}), beside people against each other; per rubric and per label."
+        )
+        table = pd.DataFrame(rows).rename(columns={"observed_agreement": "agreement"})
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "agreement": st.column_config.NumberColumn(format="percent"),
+                "kappa": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"

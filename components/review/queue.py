@@ -311,7 +311,8 @@ def _draw_item(store: Store, project: Project, item: QueueItem) -> None:
         st.caption(f"Candidate {card.id} · {shown}")
         review_card(
             card,
-            judge=judge.results_for(store, [card.id]).get(card.id),
+            judges=judge.results_for(store, [card.id]).get(card.id, []),
+            accept_at=judge.settings(store, project.id).accept_at,
             neighbour=nearest_neighbour(store, project, card),
             origin=_origin(store, project, card),
             blind=item.second_opinion,

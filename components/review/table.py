@@ -33,7 +33,12 @@ PAGE_SIZES = [25, 50, 100]
 _VERBS = {"accepted": "Accept", "rejected": "Reject"}
 
 
-def _rows(candidates: list[Candidate], scores: dict[int, judge.JudgeResult]) -> pd.DataFrame:
+def _mean_overall(results: list[judge.JudgeResult]) -> float | None:
+    scores = [r.overall for r in results if r.overall is not None]
+    return sum(scores) / len(scores) if scores else None
+
+
+def _rows(candidates: list[Candidate], scores: dict[int, list[judge.JudgeResult]]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -44,7 +49,7 @@ def _rows(candidates: list[Candidate], scores: dict[int, judge.JudgeResult]) -> 
                 "text": c.text[:300],
                 "failed checks": ", ".join(x.name for x in c.checks if not x.passed),
                 "reply cut": any(x.name == "truncated" for x in c.checks),
-                "judge": scores[c.id].overall if c.id in scores else None,
+                "judge": _mean_overall(scores.get(c.id, [])),
                 "reviewed by": c.reviewed_by or "",
                 "reviewed at": c.reviewed_at,
             }

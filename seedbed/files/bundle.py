@@ -36,6 +36,7 @@ from seedbed.files.splits import (
     stratified_split,
 )
 from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Project, Strict, utcnow
+from seedbed.review.auto import decided_alone
 from seedbed.review.preferences import iter_preference_pairs
 from seedbed.store.core import Store
 
@@ -72,6 +73,8 @@ class ExportPlan:
     duplicates: dict[int, int] = field(default_factory=dict)
     # Selected but left out: a required field is empty (seedbed.checks.empty_fields).
     empty: list[int] = field(default_factory=list)
+    # Exported items an AI judge decided alone (seedbed.review.auto).
+    automatic: set[int] = field(default_factory=set)
 
     def file_name(self, fmt: str, split: str) -> str:
         return f"{fmt}.jsonl" if len(self.splits) == 1 else f"{fmt}-{split}.jsonl"
@@ -123,7 +126,8 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
         options.seed,
     )
     splits = {"train": train} | ({"validation": validation} if validation else {})
-    return ExportPlan(options, items, splits, dropped, empty)
+    automatic = decided_alone(store, project.id) & set(items)
+    return ExportPlan(options, items, splits, dropped, empty, automatic)
 
 
 def _embed(store: Store, texts: list[str]):
@@ -246,6 +250,7 @@ def _facts(project: Project, plan: ExportPlan, measure: Measure | None) -> CardF
         project, utcnow(), options.license, describe_filter(options.where), dedup, split
     )
     facts.left_out_empty = len(plan.empty)
+    facts.decided_alone = len(plan.automatic)
     if options.eval_items:
         kept = [(i, plan.items[i].key) for ids in plan.splits.values() for i in ids]
         report = contamination_report(kept, options.eval_items, options.eval_ngram)

@@ -79,6 +79,7 @@ class CardFacts:
     pair_source: str = ""
     left_out_empty: int = 0  # selected candidates with an empty required field
     contamination: str = ""  # the contamination check's summary, when an evaluation set was given
+    decided_alone: int = 0  # records an AI judge decided without a person (review.auto)
 
     def summary(self) -> str:
         """One line for the page: records by split and the diversity."""
@@ -235,6 +236,14 @@ def render_card(facts: CardFacts) -> str:
     lines += _table(
         ["model", "records"], [[m or "(unknown)", n] for m, n in facts.models.most_common()]
     )
+    if facts.decided_alone:
+        total = sum(facts.split_counts.values())
+        lines += [
+            f"{facts.decided_alone:,} of the {total:,} records were decided by an AI judge alone "
+            "(allowed only while its Cohen's kappa against people reached the level the "
+            "project set; each such decision is marked `automatic` in the raw export).",
+            "",
+        ]
     lines += [
         "## License",
         "",

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, null, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from seedbed.checks import empty_fields
 from seedbed.errors import StoreError
 from seedbed.models import Candidate, CandidateStatus, Review, utcnow
+from seedbed.review import judge
 from seedbed.review.agreement import DECISIONS, agreement, effective, sync_overlap
 from seedbed.store import schema as t
 from seedbed.store.core import Store, refused_decision
@@ -31,6 +32,7 @@ QUEUE_ORDERS = {
     "newest": "Newest first",
     "judge_low": "AI judge score, lowest first",
     "judge_high": "AI judge score, highest first",
+    "judge_unsure": "AI judges least sure first (their disagreements first)",
 }
 _CLAIM_ATTEMPTS = 50
 
@@ -139,7 +141,9 @@ def _next_free(
         .order_by(c.id)
     )
     queries = [(second, True)]
-    if order.startswith("judge"):
+    if order == "judge_unsure":
+        queries.append((_least_sure_first(store, project_id, pending), False))
+    elif order.startswith("judge"):
         score = j.overall.desc() if order == "judge_high" else j.overall
         scored = select(c.id).join(t.judge_scores, j.candidate_id == c.id)
         scored = scored.where(j.project_id == project_id, j.overall.is_not(None), *pending)
@@ -154,6 +158,27 @@ def _next_free(
     return None
 
 
+def _least_sure_first(store: Store, project_id: int, pending: list[Any]) -> Any:
+    """Scored pending candidates: those the judges disagree on first, then by how close
+    the nearest judge's overall score is to the accept threshold."""
+    accept_at = judge.settings(store, project_id).accept_at
+    c, j = t.candidates.c, t.judge_scores.c
+    per = (
+        select(
+            j.candidate_id,
+            func.min(j.overall).label("low"),
+            func.max(j.overall).label("high"),
+            func.min(func.abs(j.overall - accept_at)).label("margin"),
+        )
+        .where(j.project_id == project_id, j.overall.is_not(None))
+        .group_by(j.candidate_id)
+        .subquery()
+    )
+    split = case((and_(per.c.low < accept_at, per.c.high >= accept_at), 0), else_=1)
+    query = select(c.id).join(per, per.c.candidate_id == c.id).where(*pending)
+    return query.order_by(split, per.c.margin, c.id)
+
+
 # -- decisions ------------------------------------------------------------------------------
 def decide(
     store: Store,
@@ -162,13 +187,15 @@ def decide(
     annotator: str,
     edited: dict[str, str] | None = None,
     reason: str | None = None,
+    automatic: bool = False,
 ) -> Decision:
     """Record `annotator`'s decision on the candidate as they saw it (`seen`), at once.
 
     Raises ReviewConflict when the candidate changed after `seen` was read, and
     StoreError when it no longer exists or an acceptance would keep an empty required
-    field (`refuse_empty`). Replacing another annotator's different
-    decision on purpose (a second opinion, a re-review) is reported in the result.
+    field (`refuse_empty`). `automatic` marks a judge's decision made alone. Replacing
+    another annotator's different decision on purpose (a second opinion, a re-review)
+    is reported in the result.
     """
     if decision not in DECISIONS:
         raise StoreError(f"Unknown decision '{decision}'.")
@@ -180,6 +207,7 @@ def decide(
         edited_content=edited,
         annotator=annotator,
         reason=(reason or "").strip() or None,
+        automatic=automatic,
     )
     review_id = store.record_review(review, expected_version=seen.version)
     replaced = None

@@ -135,6 +135,20 @@ def _ray_cluster(conn: Connection) -> None:
         conn.execute(jobs.update().where(jobs.c.id == job_id).values(settings=changed))
 
 
+def _several_judges(conn: Connection) -> None:
+    """Judge scores keyed by candidate and model; automatic decisions; judge settings."""
+    _add_missing_columns(reviews, ["automatic"])(conn)
+    _add_missing_columns(review_settings, ["judge_accept_at", "auto_kappa"])(conn)
+    key = inspect(conn).get_pk_constraint(judge_scores.name)["constrained_columns"]
+    if "model" in key:
+        return  # created by migration 5 from today's definition
+    rows = [dict(row) for row in conn.execute(select(judge_scores)).mappings()]
+    judge_scores.drop(conn)
+    judge_scores.create(conn)
+    if rows:
+        conn.execute(judge_scores.insert(), rows)
+
+
 # (version, name, apply). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (
@@ -150,6 +164,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (7, "each user's backend settings", _create(backend_settings)),
     (8, "jobs on a Ray cluster: the node that served each request", _ray_cluster),
     (9, "a project's label phrase", _add_missing_columns(projects, ["label_phrase"])),
+    (10, "several judges per candidate, automatic decisions, judge settings", _several_judges),
 ]
 
 

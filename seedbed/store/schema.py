@@ -118,6 +118,8 @@ reviews = Table(
     Column("version", Integer),
     Column("undoes_id", Integer),
     Column("undone", Boolean, nullable=False, default=False, server_default="0"),
+    # Added by migration 10: a decision an AI judge made on its own (seedbed.review.auto).
+    Column("automatic", Boolean, nullable=False, default=False, server_default="0"),
     Index("ix_reviews_candidate", "candidate_id"),
 )
 
@@ -158,6 +160,10 @@ review_settings = Table(
     metadata,
     Column("project_id", ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
     Column("overlap", Float, nullable=False, default=0.0),
+    # Added by migration 10: the judge's overall score from which its verdict is "accept",
+    # and the judge-vs-human kappa from which it may decide alone (None: never).
+    Column("judge_accept_at", Float),
+    Column("auto_kappa", Float),
 )
 
 # A human comparison of two completions of one prompt. verdict "better": `chosen`
@@ -178,7 +184,8 @@ preference_pairs = Table(
     Index("ix_preference_pairs_project", "project_id", "id"),
 )
 
-# Advisory scores of an LLM judge (1-5); the human decision is the only one that counts.
+# Scores of LLM judges (1-5), one row per candidate and judge model (migration 10 made
+# `model` part of the key). Advice, unless the user allows auto-decisions (review.auto).
 judge_scores = Table(
     "judge_scores",
     metadata,
@@ -188,7 +195,7 @@ judge_scores = Table(
     Column("correctness", Float),
     Column("instruction_following", Float),
     Column("overall", Float),
-    Column("model", String(200), nullable=False, default=""),
+    Column("model", String(200), primary_key=True, default=""),
     Column("error", Text),
     Column("reply", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -280,11 +280,14 @@ def test_the_judge_scores_pending_candidates_and_orders_the_queue(demo_store, tw
         at.button(key="review_judge_run").click().run()
     assert at.success[0].value == "Scored 2 of 2 candidates."
     scores = judge.results_for(demo_store, two_pending)
-    assert scores[two_pending[1]].overall == pytest.approx(5 / 3)
+    assert scores[two_pending[1]][0].overall == pytest.approx(5 / 3)
     assert all(demo_store.get_candidate(i).status == PENDING for i in two_pending)
     low_first = review(review_order="judge_low", review_owner="another-session")
     assert "Second match report." in texts(low_first)
-    assert any(t.startswith("helpfulness 2/5 · correctness 1/5") for t in texts(low_first))
+    assert any(
+        "helpfulness 2/5 · correctness 1/5" in t and t.endswith("→ reject")
+        for t in texts(low_first)
+    )
 
 
 def test_a_garbage_judge_reply_is_reported_on_the_card(demo_store, two_pending) -> None:
@@ -295,6 +298,75 @@ def test_a_garbage_judge_reply_is_reported_on_the_card(demo_store, two_pending) 
         assert "1 could not be scored" in at.success[0].value
         at.run()
     assert any("could not parse a 1-5 score" in t for t in texts(at))
+
+
+def _measured_judge(store: Store, count: int = 20) -> None:
+    """`count` News candidates ana decided and the judge `j` scored the same way."""
+    pid = project_id(store, NEWS)
+    for n in range(count):
+        candidate_id = add_candidate(store, NEWS, text=f"Decided report {n}.", label="sports")
+        decision = "accepted" if n % 2 else "rejected"
+        curation.decide(store, store.get_candidate(candidate_id), decision, "ana")
+        scores = dict.fromkeys(judge.CRITERIA, 5.0 if n % 2 else 1.0)
+        judge.save_result(store, pid, judge.JudgeResult(candidate_id, scores, model="j"))
+
+
+def test_a_measured_judge_decides_alone_only_once_allowed(demo_store, two_pending) -> None:
+    pid = project_id(demo_store, NEWS)
+    _measured_judge(demo_store)
+    # The unsure one comes first: it is the card on screen (held by this session).
+    for candidate_id, overall in zip(two_pending, (3.0, 5.0), strict=True):
+        scores = dict.fromkeys(judge.CRITERIA, overall)
+        judge.save_result(demo_store, pid, judge.JudgeResult(candidate_id, scores, model="j"))
+    at = review(annotator="kim")
+    assert not any(b.key == "review_auto_run" for b in at.button)  # off: no button
+    at.toggle(key="review_auto_allow").set_value(True).run()
+    assert judge.settings(demo_store, pid).auto_kappa == 0.8
+    at.slider(key="review_auto_kappa").set_value(0.9).run()
+    assert judge.settings(demo_store, pid).auto_kappa == 0.9
+    at.button(key="review_auto_run").click().run()
+    assert at.success[0].value == (
+        "The judge accepted 1 and rejected 0 candidates on its own (kappa 1.00 on 20); "
+        "1 stay for people. Each is marked as an automatic decision."
+    )
+    unsure, sure = (demo_store.get_candidate(i) for i in two_pending)
+    assert (sure.status, unsure.status) == (ACCEPTED, PENDING)
+    assert sure.reviewed_by == "AI judge j (automatic)"
+    # The card of what stays says what the judge thinks, as text.
+    assert any(t.startswith("j: helpfulness 3/5") and t.endswith("→ reject") for t in texts(at))
+
+
+def test_a_judge_that_disagrees_with_people_is_refused(demo_store, two_pending) -> None:
+    pid = project_id(demo_store, NEWS)
+    _measured_judge(demo_store, 19)
+    judge.save_settings(demo_store, pid, judge.JudgeSettings(3.5, 0.8))
+    at = review()
+    at.button(key="review_auto_run").click().run()
+    assert "measured against people on 19 candidates" in at.warning[0].value
+    assert all(demo_store.get_candidate(i).status == PENDING for i in two_pending)
+
+
+def test_agreement_shows_judges_against_people_and_alpha(demo_store) -> None:
+    _measured_judge(demo_store, 4)
+    at = review()
+    at.toggle(key="review_show_agreement").set_value(True).run()
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Krippendorff's alpha, people"] == "–"  # one annotator: nothing to compare
+    assert metrics["Alpha, people and AI judges"] == "1.00"
+    [table] = [frame.value for frame in at.dataframe if "raters" in frame.value.columns]
+    overall = table[(table.raters == "judge j vs human") & (table.rubric == "overall")]
+    assert overall.iloc[0]["kappa"] == pytest.approx(1.0)
+    assert overall.iloc[0]["items"] == 4
+    assert set(table.label) == {"all labels", "sports"}
+
+
+def test_the_least_sure_order_is_offered(demo_store, two_pending) -> None:
+    pid = project_id(demo_store, NEWS)
+    for candidate_id, overall in zip(two_pending, (5.0, 3.0), strict=True):
+        scores = dict.fromkeys(judge.CRITERIA, overall)
+        judge.save_result(demo_store, pid, judge.JudgeResult(candidate_id, scores, model="j"))
+    at = review(review_order="judge_unsure")
+    assert "Second match report." in texts(at)  # 3.0 is nearer the threshold than 5.0
 
 
 # -- lineage and the nearest neighbour --------------------------------------------------------

@@ -31,6 +31,7 @@ from seedbed.models import (
     Review,
     utcnow,
 )
+from seedbed.review import curation
 from seedbed.store import schema as t
 from seedbed.store.core import Store
 from tests.export_data import INSTRUCTIONS, NEWS, Filled, fill
@@ -386,6 +387,31 @@ def test_the_card_states_counts_distributions_and_diversity(
     assert "Candidates: status accepted." in card
     assert len(measured[0]) == 7
     assert set(sink.files) == {"classification.jsonl", "raw.jsonl", "README.md", "recipe.json"}
+
+
+def test_the_card_and_raw_export_say_which_records_a_judge_decided_alone(
+    store: Store, filled: Filled
+) -> None:
+    news = project(store, filled.news_id)
+    options = ExportOptions(formats=["raw"])
+    [first, *_] = store.list_candidates(
+        filled.news_id, CandidateFilter(statuses=[CandidateStatus.ACCEPTED])
+    )
+    judged = "AI judge j (automatic)"
+    curation.decide(store, first, "accepted", judged, reason="sure", automatic=True)
+
+    sink = MemorySink()
+    write_export(store, news, options, sink, None)
+
+    assert "1 of the 7 records were decided by an AI judge alone" in sink.files["README.md"]
+    raw = [json.loads(line) for line in sink.files["raw.jsonl"].splitlines()]
+    [mine] = [r for r in raw if r["reviews"] and r["reviews"][-1]["annotator"] == judged]
+    assert mine["reviews"][-1]["automatic"] is True and mine["reviewed_by"] == judged
+    # A person who decides it again takes it over: the card no longer counts it.
+    curation.decide(store, store.get_candidate(first.id), "accepted", "ana")
+    again = MemorySink()
+    write_export(store, news, options, again, None)
+    assert "decided by an AI judge alone" not in again.files["README.md"]
 
 
 @pytest.mark.slow

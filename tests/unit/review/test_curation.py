@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from seedbed.errors import ReviewConflict, StoreError
 from seedbed.models import Candidate, CandidateFilter, CandidateStatus, Project
-from seedbed.review import bulk, curation
+from seedbed.review import bulk, curation, judge
 from seedbed.review.agreement import kappa, picked_for_overlap, set_overlap_fraction
 from seedbed.review.judge import JudgeResult, save_result
 from seedbed.store import schema as t
@@ -99,6 +99,33 @@ def test_queue_order_by_judge_score_puts_unscored_last(store: Store, project_id:
     assert [low.candidate.id, high.candidate.id, rest.candidate.id] == [ids[2], ids[1], ids[0]]
     newest = curation.claim_next(store, project_id, "s1", "ana", order="newest", skip=[ids[2]])
     assert newest is None or newest.candidate.id != ids[2]
+
+
+def test_the_least_sure_order_serves_disputes_then_scores_nearest_the_threshold(
+    store: Store, project_id: int
+) -> None:
+    sure, near, disputed, unscored, nearer = add(store, project_id, 5)
+    for candidate_id, overall, model in (
+        (sure, 1.0, "j"),
+        (near, 4.0, "j"),  # 0.5 from the default threshold 3.5
+        (disputed, 5.0, "j"),
+        (disputed, 2.0, "k"),  # the two judges disagree
+        (nearer, 3.0, "j"),
+        (nearer, 3.0, "k"),  # 0.5 below: ties with `near`, the older one first
+        (unscored, None, "j"),  # a reply that could not be parsed counts as unscored
+    ):
+        scores = {} if overall is None else dict.fromkeys(judge.CRITERIA, overall)
+        save_result(store, project_id, JudgeResult(candidate_id, scores=scores, model=model))
+    served = []
+    for session in range(5):
+        item = curation.claim_next(store, project_id, f"s{session}", "ana", order="judge_unsure")
+        served.append(item.candidate.id)
+    assert served == [disputed, near, nearer, sure, unscored]
+    judge.save_settings(store, project_id, judge.JudgeSettings(accept_at=1.5))
+    for session in range(5):
+        curation.release(store, served[session], f"s{session}")
+    item = curation.claim_next(store, project_id, "t", "ana", order="judge_unsure")
+    assert item.candidate.id == sure  # 0.5 from the new threshold; `disputed` agrees now
 
 
 # -- decisions and conflicts ---------------------------------------------------------------

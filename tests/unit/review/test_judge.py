@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from seedbed.errors import InputError
 from seedbed.models import Candidate, CandidateStatus, Project
 from seedbed.review import judge
 from seedbed.store.core import Store
@@ -119,10 +120,10 @@ def test_scores_are_stored_and_the_status_never_changes(store: Store, project_id
         "I would rather not say.",
         None,  # the request fails
     )
-    candidates = judge.unscored_pending(store, project_id, limit=10)
+    candidates = judge.unscored_pending(store, project_id, limit=10, model="fake-model")
     results = judge.judge_candidates(store, backend, candidates)
     assert [r.candidate_id for r in results] == ids
-    stored = judge.results_for(store, ids)
+    stored = {i: only for i, [only] in judge.results_for(store, ids).items()}
     assert stored[ids[0]].scores == {
         "helpfulness": 5.0,
         "correctness": 4.0,
@@ -133,8 +134,10 @@ def test_scores_are_stored_and_the_status_never_changes(store: Store, project_id
     assert stored[ids[1]].overall is None and stored[ids[1]].reply == "I would rather not say."
     assert stored[ids[2]].error == "the judge request failed: fake failure"
     assert all(store.get_candidate(i).status == CandidateStatus.PENDING for i in ids)
-    assert judge.unscored_pending(store, project_id, limit=10) == []
+    assert judge.unscored_pending(store, project_id, limit=10, model="fake-model") == []
     assert backend.calls[0][1].temperature == 0.0
+    # A second judge has scored none of them yet.
+    assert len(judge.unscored_pending(store, project_id, limit=10, model="other")) == 3
 
 
 def test_scoring_again_replaces_the_old_result(store: Store, project_id: int) -> None:
@@ -143,5 +146,45 @@ def test_scoring_again_replaces_the_old_result(store: Store, project_id: int) ->
     judge.judge_candidates(store, FakeBackend().enqueue("nonsense"), [candidate])
     good = '{"helpfulness": 2, "correctness": 2, "instruction_following": 2}'
     judge.judge_candidates(store, FakeBackend().enqueue(good), [candidate])
-    result = judge.results_for(store, [candidate_id])[candidate_id]
+    [result] = judge.results_for(store, [candidate_id])[candidate_id]
     assert result.error is None and result.overall == 2.0
+
+
+class NamedBackend(FakeBackend):
+    """A fake server that answers with a dated variant of the model asked for."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__()
+        self.model = model
+
+
+def test_two_judges_keep_their_own_scores_and_their_disagreement_shows(
+    store: Store, project_id: int
+) -> None:
+    candidate_id = store.add_candidate(instruction(project_id))
+    candidate = store.get_candidate(candidate_id)
+    high = '{"helpfulness": 5, "correctness": 4, "instruction_following": 4}'
+    low = '{"helpfulness": 3, "correctness": 3, "instruction_following": 3}'
+    judge.judge_candidates(store, NamedBackend("judge-a").enqueue(high), [candidate])
+    judge.judge_candidates(store, NamedBackend("judge-b").enqueue(low), [candidate])
+    results = judge.results_for(store, [candidate_id])[candidate_id]
+    assert [(r.model, r.overall) for r in results] == [
+        ("judge-a", pytest.approx(13 / 3)),
+        ("judge-b", 3.0),
+    ]
+    assert judge.judges(store, project_id) == ["judge-a", "judge-b"]
+    assert judge.disagree(results, accept_at=3.5)  # 4.33 accepts, 3.0 rejects
+    assert not judge.disagree(results, accept_at=3.0)  # both accept from 3
+    assert judge.verdict(3.5, 3.5) == "accepted" and judge.verdict(3.49, 3.5) == "rejected"
+
+
+def test_judge_settings_are_kept_and_checked(store: Store, project_id: int) -> None:
+    assert judge.settings(store, project_id) == judge.JudgeSettings(3.5, None)
+    judge.save_settings(store, project_id, judge.JudgeSettings(4.0, 0.8))
+    assert judge.settings(store, project_id) == judge.JudgeSettings(4.0, 0.8)
+    with pytest.raises(InputError, match="score from 1 to 5"):
+        judge.save_settings(store, project_id, judge.JudgeSettings(6.0, None))
+    with pytest.raises(InputError, match="above 0 and at most 1"):
+        judge.save_settings(store, project_id, judge.JudgeSettings(4.0, 0.0))
+    judge.save_settings(store, project_id, judge.JudgeSettings(4.0, None))
+    assert judge.settings(store, project_id).auto_kappa is None

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from seedbed.jobs import state as jobs
 from seedbed.models import CandidateFilter
+from seedbed.review import judge
 from seedbed.store import migrations, schema
 from seedbed.store.core import Store, make_engine
 from tests.conftest import POSTGRES_URL, ROOT, V1_DUMP
@@ -166,3 +167,66 @@ def test_jobs_once_queued_for_workers_run_on_the_ray_cluster_after_migration_8(
     assert not jobs.get_job(store, 2).settings.cluster
     columns = {c["name"] for c in inspect(store.engine).get_columns("job_requests")}
     assert "node" in columns
+
+
+def test_judge_scores_of_one_judge_per_candidate_survive_migration_10(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v9.db'}"
+    old = make_engine(url)
+    migrations.migrate(old, up_to=9)
+    now = datetime.now(UTC)
+    with old.begin() as conn:
+        # The table as migration 5 shipped it: one row per candidate.
+        conn.execute(text("DROP TABLE judge_scores"))
+        conn.execute(
+            text(
+                "CREATE TABLE judge_scores (candidate_id INTEGER PRIMARY KEY REFERENCES "
+                "candidates(id) ON DELETE CASCADE, project_id INTEGER NOT NULL, helpfulness "
+                "FLOAT, correctness FLOAT, instruction_following FLOAT, overall FLOAT, model "
+                "VARCHAR(200) NOT NULL, error TEXT, reply TEXT NOT NULL, created_at DATETIME "
+                "NOT NULL)"
+            )
+        )
+        conn.execute(
+            schema.projects.insert().values(
+                id=1, name="P", kind="instruction", labels=[], created_at=now
+            )
+        )
+        conn.execute(
+            schema.candidates.insert().values(
+                id=7,
+                project_id=1,
+                content={"instruction": "x"},
+                attributes={},
+                prompt="",
+                checks=[],
+                params={},
+                method="seed",
+                status="pending",
+                created_at=now,
+            )
+        )
+        conn.execute(
+            schema.judge_scores.insert().values(
+                candidate_id=7,
+                project_id=1,
+                helpfulness=4,
+                correctness=4,
+                instruction_following=4,
+                overall=4,
+                model="old-judge",
+                reply="{}",
+                created_at=now,
+            )
+        )
+    old.dispose()
+
+    store = Store(url)
+
+    key = inspect(store.engine).get_pk_constraint("judge_scores")["constrained_columns"]
+    assert sorted(key) == ["candidate_id", "model"]
+    [kept] = judge.results_for(store, [7])[7]
+    assert (kept.model, kept.overall) == ("old-judge", 4.0)
+    judge.save_result(
+        store, 1, judge.JudgeResult(7, scores=dict.fromkeys(judge.CRITERIA, 2.0), model="new-judge")
+    )
+    assert [r.model for r in judge.results_for(store, [7])[7]] == ["new-judge", "old-judge"]
