@@ -72,13 +72,14 @@ def judge_panel(store: Store, project: Project) -> None:
                 help="Any model on the sidebar's server.",
             )
         count = middle.number_input("Candidates to score", 1, 200, 5, key="review_judge_n")
+        key = f"review_judge_accept_at_{project.id}"
+        st.session_state.setdefault(key, chosen.accept_at)  # the stored value, once
         accept_at = right.number_input(
             "Verdict: accept from",
             1.0,
             5.0,
-            chosen.accept_at,
             step=0.5,
-            key="review_judge_accept_at",
+            key=key,
             help="A judge's verdict is accept when its overall score (the mean of the "
             "three) is at least this.",
         )
@@ -123,25 +124,21 @@ def _run_judge(store: Store, project: Project, count: int, model: str | None) ->
 
 def _auto_decisions(store: Store, project: Project, chosen: judge.JudgeSettings) -> None:
     """The kappa that allows auto-decisions, and the button that runs them."""
+    # Widgets take the stored settings once per session (keyed by project), then the user's.
+    allow_key, level_key = f"review_auto_allow_{project.id}", f"review_auto_kappa_{project.id}"
+    st.session_state.setdefault(allow_key, chosen.auto_kappa is not None)
+    st.session_state.setdefault(level_key, chosen.auto_kappa or 0.8)
     allow = st.toggle(
         "Allow auto-decisions",
-        value=chosen.auto_kappa is not None,
-        key="review_auto_allow",
+        key=allow_key,
         help=f"A judge may then decide the pending candidates it is sure of (overall score "
         f"at least {auto.SURE_MARGIN:g} from the threshold, no other judge disagreeing, "
         f"every check passed for an accept), but only while its kappa against people, "
         f"measured on at least {auto.MIN_MEASURED} candidates, reaches the level below.",
     )
-    level = chosen.auto_kappa if chosen.auto_kappa is not None else 0.8
+    level = st.session_state[level_key]
     if allow:
-        level = st.slider(
-            "Kappa against people needed",
-            0.4,
-            1.0,
-            float(level),
-            step=0.05,
-            key="review_auto_kappa",
-        )
+        level = st.slider("Kappa against people needed", 0.4, 1.0, step=0.05, key=level_key)
     wanted = float(level) if allow else None
     if wanted != chosen.auto_kappa:
         judge.save_settings(store, project.id, replace(chosen, auto_kappa=wanted))

@@ -320,9 +320,9 @@ def test_a_measured_judge_decides_alone_only_once_allowed(demo_store, two_pendin
         judge.save_result(demo_store, pid, judge.JudgeResult(candidate_id, scores, model="j"))
     at = review(annotator="kim")
     assert not any(b.key == "review_auto_run" for b in at.button)  # off: no button
-    at.toggle(key="review_auto_allow").set_value(True).run()
+    at.toggle(key=f"review_auto_allow_{pid}").set_value(True).run()
     assert judge.settings(demo_store, pid).auto_kappa == 0.8
-    at.slider(key="review_auto_kappa").set_value(0.9).run()
+    at.slider(key=f"review_auto_kappa_{pid}").set_value(0.9).run()
     assert judge.settings(demo_store, pid).auto_kappa == 0.9
     at.button(key="review_auto_run").click().run()
     assert at.success[0].value == (

@@ -67,6 +67,20 @@ def open_review(page, server: Server, annotator: str | None = None) -> None:
     settle(page)
 
 
+def switch_on(page, key: str) -> None:
+    """Turn on the toggle with this widget key, once its expander has finished opening (a
+    click during the opening animation can land beside it), and wait for the rerun."""
+    toggle = page.locator(f".st-key-{key}")
+    box = toggle.locator("input")
+    for _ in range(3):
+        toggle.locator("label").click()
+        page.wait_for_timeout(300)
+        if box.is_checked():
+            break
+    assert box.is_checked()
+    settle(page)
+
+
 def shows(page, text: str) -> None:
     page.get_by_test_id("stMain").get_by_text(text, exact=True).first.wait_for()
 
@@ -230,3 +244,45 @@ def test_hostile_markup_shows_literally_and_runs_nothing(page, server: Server) -
     assert main.locator("a[href^='javascript']").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []
+
+
+def test_a_judge_measured_against_people_decides_alone_once_allowed(page, server: Server) -> None:
+    from seedbed.review import curation
+
+    project_id = news_project(server)
+    decided = add_reports(server, project_id, [f"Decided report number {n}." for n in range(20)])
+    for n, candidate_id in enumerate(decided):
+        decision = "accepted" if n % 2 else "rejected"
+        curation.decide(server.store, server.store.get_candidate(candidate_id), decision, "ana")
+        overall = 5.0 if n % 2 else 1.0
+        scores = dict.fromkeys(("helpfulness", "correctness", "instruction_following"), overall)
+        save_result(server.store, project_id, JudgeResult(candidate_id, scores, model="judge-a"))
+    unsure, sure = add_reports(server, project_id, REPORTS[:2])
+    for candidate_id, overall in ((unsure, 3.0), (sure, 5.0)):
+        scores = dict.fromkeys(("helpfulness", "correctness", "instruction_following"), overall)
+        save_result(server.store, project_id, JudgeResult(candidate_id, scores, model="judge-a"))
+    open_review(page, server, annotator="kim")
+    shows(page, REPORTS[0])
+    main = page.get_by_test_id("stMain")
+    main.get_by_text(
+        "judge-a: helpfulness 3/5 · correctness 3/5 · instruction-following 3/5 → reject"
+    ).wait_for()
+
+    settle(page)
+    main.get_by_text("AI judges", exact=True).click()
+    switch_on(page, f"review_auto_allow_{project_id}")
+    run = main.get_by_role("button", name="Auto-decide what it is sure of")
+    run.wait_for()
+    run.click()
+    main.get_by_text("The judge accepted 1 and rejected 0 candidates on its own").wait_for()
+    assert server.store.get_candidate(sure).status == CandidateStatus.ACCEPTED
+    assert server.store.get_candidate(sure).reviewed_by == "AI judge judge-a (automatic)"
+    assert server.store.get_candidate(unsure).status == CandidateStatus.PENDING
+
+    main.get_by_text("Annotators and agreement", exact=True).click()
+    switch_on(page, "review_show_agreement")
+    main.get_by_text("Krippendorff's alpha, people").wait_for()
+    caption = main.get_by_text("Cohen's kappa of each AI judge against people", exact=False)
+    caption.wait_for()
+    caption.scroll_into_view_if_needed()
+    screenshot(page, "review-judges")
