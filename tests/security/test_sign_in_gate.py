@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from seedbed.auth import hash_password
-from tests.conftest import ROOT
+from tests.conftest import ROOT, parse_python
 from tests.e2e.conftest import Server, running_server
 from tests.fake_openai_server import FakeOpenAIServer
 
@@ -102,7 +102,7 @@ def test_a_first_visit_without_sign_in_runs_the_router(browser, server: Server) 
 def test_every_page_starts_with_the_router_check(path: Path) -> None:
     """Streamlit serves `pages/` by URL without app.py (and its sign-in) until st.navigation
     first runs; each page's first statement sends such a visitor to app.py."""
-    body = [node for node in ast.parse(path.read_text()).body]
+    body = [node for node in parse_python(path).body]
     first = next(node for node in body if not isinstance(node, ast.Import | ast.ImportFrom))
     if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):  # the docstring
         first = next(

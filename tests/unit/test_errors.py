@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 import seedbed
 from seedbed.errors import InputError, ReviewConflict, SeedbedError, StoreError, user_input
-from tests.conftest import ROOT
+from tests.conftest import ROOT, parse_python
 
 
 def _core_modules() -> list[str]:
@@ -56,7 +56,7 @@ def test_a_review_conflict_is_a_store_error_that_names_who_decided() -> None:
 def test_the_ui_never_shows_a_bare_value_error_as_the_users_mistake(folder: str) -> None:
     offenders = []
     for path in sorted((ROOT / folder).rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse_python(path)):
             if isinstance(node, ast.ExceptHandler) and node.type is not None:
                 names = ast.dump(node.type)
                 if "'ValueError'" in names or "'Exception'" in names:

@@ -6,7 +6,7 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, parse_python
 
 CORE = ROOT / "seedbed"
 
@@ -19,7 +19,7 @@ def _module(path: Path) -> str:
 def _imports(path: Path, known: set[str]) -> set[str]:
     """The seedbed modules `path` imports (`from a import b` counts a.b when b is a module)."""
     found = set()
-    tree = ast.parse(path.read_text())
+    tree = parse_python(path)
     typing_only = {  # `if TYPE_CHECKING:` imports never run
         id(inner)
         for node in ast.walk(tree)
