@@ -30,6 +30,9 @@ class ProjectKind(StrEnum):
     CLASSIFICATION = "classification"
 
 
+MAX_SIMILAR = 5  # similar labels per label
+
+
 class Project(Strict):
     id: int | None = None
     name: str = Field(min_length=1, max_length=200)
@@ -41,6 +44,9 @@ class Project(Strict):
     # How a prompt ties an item to its label, "{label}" standing for it; empty: the
     # topic form (seedbed.methods.common.LABEL_PHRASES has the presets).
     label_phrase: str = Field("", max_length=200)
+    # Labels close to each label, named on the Attributes page: AttrPrompt removes values
+    # that fit a similar label, and asks for items irrelevant to them.
+    similar_labels: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -66,6 +72,13 @@ class Project(Strict):
         if self.kind == ProjectKind.CLASSIFICATION and len(labels) < 2:
             raise ValueError("a classification project needs at least two labels")
         self.labels = labels
+        # A label removed from the project leaves every list; a label is not similar to itself.
+        similar = {}
+        for label, others in self.similar_labels.items():
+            kept = [o for o in dict.fromkeys(others) if o in labels and o != label]
+            if label in labels and kept:
+                similar[label] = kept[:MAX_SIMILAR]
+        self.similar_labels = similar
         return self
 
 

@@ -15,7 +15,7 @@ from seedbed.attributes import (
     remove_values,
 )
 from seedbed.methods import proposals
-from seedbed.models import AttributeDimension, Project
+from seedbed.models import MAX_SIMILAR, AttributeDimension, Project
 from seedbed.store.core import Store
 
 
@@ -27,8 +27,13 @@ def similar_labels_panel(
     st.caption(
         "A value meant for one label that fits a similar label too makes ambiguous data, so "
         "AttrPrompt removes it. Name up to 5 similar labels for each label, or let the model "
-        "propose them. Values a similar label also lists are flagged; the model can flag more."
+        "propose them. Values a similar label also lists are flagged; the model can flag more. "
+        "AttrPrompt also asks for items relevant to their label and irrelevant to its similar "
+        "labels (an option of the method)."
     )
+    for name in project.labels:  # the stored lists, once per session
+        key = f"attributes_similar_{project.id}_{name}"
+        st.session_state.setdefault(key, project.similar_labels.get(name, []))
     if st.button("Ask the model for similar labels", key="attributes_similar_ask"):
         _ask_for_similar_labels(project)
     similar = {
@@ -36,10 +41,13 @@ def similar_labels_panel(
             f"Similar to {plain(name)}",
             [other for other in project.labels if other != name],
             key=f"attributes_similar_{project.id}_{name}",
-            max_selections=proposals.MAX_SIMILAR,
+            max_selections=MAX_SIMILAR,
         )
         for name in project.labels
     }
+    named = {name: others for name, others in similar.items() if others}
+    if named != project.similar_labels:  # kept at once: AttrPrompt reads them
+        store.update_project(project.model_copy(update={"similar_labels": named}))
     _ask_which_values_fit(project, dimensions, similar)
     model_flags = [ValueFlag(**raw) for raw in st.session_state.get("attributes_model_flags", [])]
     flagged = flags_to_review(dimensions, similar, model_flags)

@@ -65,6 +65,11 @@ class AttrPromptOptions(InstructionFilterOptions):
     coverage_draws: int = Field(
         16, ge=1, le=1000, description="Coverage: random combinations compared for each pick"
     )
+    irrelevant_to_similar: bool = Field(
+        True,
+        description="For a label with similar labels (Attributes page), require the item to "
+        "be relevant to its label and irrelevant to those (the paper's option for close classes)",
+    )
     length_margin: float = Field(
         LENGTH_MARGIN,
         ge=0,
@@ -182,13 +187,21 @@ def coverage_combinations(
 
 
 def build_messages(
-    item: str, label: str | None, attributes: dict[str, str], about: str = ""
+    item: str,
+    label: str | None,
+    attributes: dict[str, str],
+    about: str = "",
+    unlike: Sequence[str] = (),
 ) -> list[Message]:
     """A request for one item with `attributes` listed as numbered requirements;
-    `about` ties it to its label (common.label_words), the topic form by default."""
+    `about` ties it to its label (common.label_words), the topic form by default;
+    `unlike` names similar labels the item must be irrelevant to (a last requirement)."""
     if label and not about:
         about = LABEL_PHRASES["topic"].replace("{label}", label)
     lines = [requirement(name, value) for name, value in attributes.items()]
+    if label and unlike:
+        others = " and ".join(f'"{other}"' for other in unlike)
+        lines.append(f'Relevant to "{label}" and irrelevant to {others}.')
     return user_message("attrprompt", item=item, about=about, requirements=lines)
 
 
@@ -309,11 +322,16 @@ class AttrPrompt(Method):
             picks = random_combinations(dimensions, labels, n, rng)
         item = item_noun(context.project)
         params = options.params["item"]
+        similar = context.project.similar_labels if options.irrelevant_to_similar else {}
         return [
             item_request(
                 f"item/{i}",
                 build_messages(
-                    item, label, attrs, label_words(context.project, label) if label else ""
+                    item,
+                    label,
+                    attrs,
+                    label_words(context.project, label) if label else "",
+                    similar.get(label or "", []),
                 ),
                 item_params(params, attrs, options.length_margin),
                 label,

@@ -16,12 +16,11 @@ from collections.abc import Sequence
 
 from seedbed.methods.common import item_noun, list_items, normalise, plural
 from seedbed.methods.prompts import user_message
-from seedbed.models import GenerationParams, Message, Project
+from seedbed.models import MAX_SIMILAR, GenerationParams, Message, Project
 
 # Proposals want variety; the checks want a steady answer.
 PROPOSAL_PARAMS = GenerationParams(temperature=0.7, top_p=0.95, max_tokens=400)
 CHECK_PARAMS = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=120)
-MAX_SIMILAR = 5
 
 _MARKUP = "*_`\"'“”‘’ "
 # "Tennis - a racket sport": the explanation after a dash goes (not a hyphen in a word).

@@ -402,6 +402,7 @@ def _any_value_holds(column: Any, text: str) -> Any:
 def _project(row: Row) -> Project:
     data = dict(row._mapping)
     data.pop("created_at")
+    data["similar_labels"] = data.get("similar_labels") or {}  # NULL before migration 11
     return Project(**data)
 
 

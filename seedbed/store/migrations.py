@@ -165,6 +165,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (8, "jobs on a Ray cluster: the node that served each request", _ray_cluster),
     (9, "a project's label phrase", _add_missing_columns(projects, ["label_phrase"])),
     (10, "several judges per candidate, automatic decisions, judge settings", _several_judges),
+    (11, "a project's similar labels", _add_missing_columns(projects, ["similar_labels"])),
 ]
 
 

@@ -40,6 +40,8 @@ projects = Table(
     Column("item_name", String(200), nullable=False, default=""),
     Column("label_phrase", String(200), nullable=False, default="", server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Added by migration 11: {label: [its similar labels]} (models.Project.similar_labels).
+    Column("similar_labels", JSON),
 )
 
 seed_tasks = Table(

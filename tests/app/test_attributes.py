@@ -274,3 +274,15 @@ def test_the_export_page_no_longer_imports_attribute_files(demo_store: Store) ->
     subheaders = [seen(header.value) for header in at.subheader]
     assert "Data as candidates, into 'News topic classification'" in subheaders
     assert "Attribute values" not in subheaders
+
+
+def test_similar_labels_are_kept_with_the_project(demo_store: Store) -> None:
+    pid = project_id(demo_store, NEWS)
+    at = open_app("attributes", NEWS)
+    at.multiselect(key=f"attributes_similar_{pid}_business").set_value(["politics"]).run()
+    assert not at.exception, at.exception
+    assert demo_store.get_project(pid).similar_labels == {"business": ["politics"]}
+    again = open_app("attributes", NEWS)  # a new session reads them back
+    assert again.multiselect(key=f"attributes_similar_{pid}_business").value == ["politics"]
+    again.multiselect(key=f"attributes_similar_{pid}_business").set_value([]).run()
+    assert demo_store.get_project(pid).similar_labels == {}

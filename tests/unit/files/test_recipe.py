@@ -86,7 +86,11 @@ def test_the_recipe_holds_what_reproduces_the_project(store: Store, filled: Fill
 
 
 def test_a_recipe_makes_a_new_project(store: Store, filled: Filled) -> None:
+    news = store.get_project(filled.news_id)
+    similar = {news.labels[0]: [news.labels[1]]}
+    store.update_project(news.model_copy(update={"similar_labels": similar}))
     recipe = build_recipe(store, store.get_project(filled.news_id))
+    assert recipe.project.similar_labels == similar
     created = import_project(store, Bundle(recipe))
     assert created.name == f"{NEWS} (2)" and created.candidates == 0 and created.notes == []
     new = store.get_project(created.project_id)

@@ -40,6 +40,38 @@ def test_prompt_is_exact() -> None:
     )
 
 
+def test_similar_labels_add_the_papers_relevant_and_irrelevant_requirement() -> None:
+    [message] = attrprompt.build_messages(
+        "news article", "business", {"length": "50"}, unlike=["politics", "world"]
+    )
+    assert message.content == (
+        'Write one news article whose topic is "business". '
+        "It must meet every requirement below:\n"
+        "1. Length: 50 words.\n"
+        '2. Relevant to "business" and irrelevant to "politics" and "world".\n'
+        "Reply with the news article only, without a title or any comment."
+    )
+
+
+def test_a_plan_asks_each_label_to_stay_clear_of_its_stored_similar_labels() -> None:
+    project = Project(
+        name="News",
+        kind=ProjectKind.CLASSIFICATION,
+        labels=["business", "politics", "sports"],
+        similar_labels={"business": ["politics"], "politics": ["business"]},
+    )
+    dimension = AttributeDimension(name="length", values=values(("50", 1)))
+    context = make_context(project=project, dimensions=[dimension])
+    method = METHODS["attrprompt"]
+    requests = method.plan(context, 30, random.Random(3))
+    by_label = {r.context["label"]: prompt_of(r) for r in requests}
+    assert 'Relevant to "business" and irrelevant to "politics".' in by_label["business"]
+    assert 'Relevant to "politics" and irrelevant to "business".' in by_label["politics"]
+    assert "irrelevant" not in by_label["sports"]  # no similar label named
+    plain = make_context(project, dimensions=[dimension], options={"irrelevant_to_similar": False})
+    assert not any("irrelevant" in prompt_of(r) for r in method.plan(plain, 30, random.Random(3)))
+
+
 def test_a_bare_length_gets_its_unit_and_a_full_stop_is_not_doubled() -> None:
     [message] = attrprompt.build_messages(
         "news article", "world", {"length": "100", "subtopic": "society.", "tone": "Wow!"}

@@ -408,3 +408,26 @@ def test_adding_seed_tasks_is_idempotent_by_content(store: Store) -> None:
     assert store.add_seed_tasks(project_id, [renamed, task("Say hello.", "Hello!")]) == 1
     outputs = [t.instances[0].output for t in store.list_seed_tasks(project_id)]
     assert outputs == ["Hi", "Hello!"]
+
+
+def test_similar_labels_are_stored_and_pruned_to_the_projects_labels(store: Store) -> None:
+    project = Project(
+        name="Close classes",
+        kind=ProjectKind.CLASSIFICATION,
+        labels=["business", "politics", "world"],
+        similar_labels={
+            "business": ["politics", "politics", "business", "gone"],  # repeat, self, unknown
+            "gone": ["world"],  # a label the project no longer has
+            "world": [],
+        },
+    )
+    assert project.similar_labels == {"business": ["politics"]}
+    project_id = store.create_project(project)
+    stored = store.get_project(project_id)
+    assert stored.similar_labels == {"business": ["politics"]}
+    store.update_project(
+        stored.model_copy(update={"similar_labels": {"world": ["business", "politics"]}})
+    )
+    assert store.get_project(project_id).similar_labels == {"world": ["business", "politics"]}
+    with pytest.raises(ValueError):
+        Project(name="x", similar_labels={"a": "not a list"})  # type: ignore[dict-item]
