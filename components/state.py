@@ -28,8 +28,8 @@ def preload_embedded_model() -> None:
     """Start loading the embedded model on a background thread, once per server process,
     when it is the default backend: by the first click on Generate it is ready.
 
-    SEEDBED_PRELOAD=0 turns this off (the tests and the idle benchmark: it is 20 s of
-    work on a core they would otherwise count).
+    SEEDBED_PRELOAD=0 turns this off (the tests and the idle benchmark: work on a core
+    they would otherwise count).
     """
     if os.environ.get("SEEDBED_PRELOAD", "1") == "0":
         return

@@ -131,7 +131,7 @@ except BackendError as error:
 if st.button("Generate preview", type="primary", key="generate_run", disabled=bool(extra_problem)):
     bar = st.progress(0.0, text="Starting…")
     if config.kind == "embedded" and not local_backend.is_loaded():
-        bar.progress(0.0, text="Loading the embedded model (about 20 s, once)…")
+        bar.progress(0.0, text="Loading the embedded model (a second, once)…")
     job_id = runner.start_job(store, project, settings)
     st.session_state["generate_last"] = job_id  # shown when done, even if the page reran
     run_preview(store, job_id, api_key(), bar)

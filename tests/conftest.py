@@ -48,7 +48,7 @@ def demo_store(store: Store) -> Store:
 
 @pytest.fixture(scope="session")
 def embedded_backend():
-    """The real SmolLM2 backend, loaded once for the whole session (about 20 s)."""
+    """The real SmolLM2 backend on llama.cpp, loaded once for the whole session."""
     from seedbed.llm.local_backend import LocalBackend, load_model
 
     load_model()

