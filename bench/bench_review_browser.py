@@ -7,7 +7,7 @@ Review as annotator "bench"; for each of `--decisions` candidates the bench pres
 reviewer waits for. The reference, in the same run and on the same database, is the
 store's own decision (`curation.decide`) that the key press ends in.
 
-Run: .venv/bin/python bench/bench_review_browser.py [--n 60] [--decisions 40]
+Run: .venv/bin/python bench/bench_review_browser.py [--n 90] [--decisions 40]
 Exits with status 1 if the median key-to-next-card time is 500 ms or more.
 """
 
@@ -94,7 +94,7 @@ def store_decisions(store, project_id: int, first: int, decisions: int) -> list[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=60)
+    parser.add_argument("--n", type=int, default=90)
     parser.add_argument("--decisions", type=int, default=40)
     args = parser.parse_args()
     if args.n < 2 * args.decisions + 1:
