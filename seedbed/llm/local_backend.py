@@ -164,9 +164,7 @@ class LocalBackend(ChatBackend):
             completion = len(llm.tokenize(written.encode("utf-8"), add_bos=False, special=True))
             prompt = max(0, llm.n_tokens - completion)  # the context holds both
         usage = Usage(prompt_tokens=prompt, completion_tokens=completion)
-        return ChatResult(
-            text=written.strip(), model=MODEL_NAME, usage=usage, finish_reason=finish
-        )
+        return ChatResult(text=written.strip(), model=MODEL_NAME, usage=usage, finish_reason=finish)
 
     def _chunks(
         self, llm: Any, messages: Sequence[Message], params: GenerationParams
