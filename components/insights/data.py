@@ -22,7 +22,6 @@ from seedbed.insights.embeddings import embed_texts
 from seedbed.insights.metrics import pca_2d, umap_2d
 from seedbed.insights.report import SelectionReport, build_report
 from seedbed.insights.selection import fetch_rows, selection_version
-from seedbed.insights.utility import LabelledText, UtilityResult, utility_check
 from seedbed.models import AttributeDimension, CandidateFilter, CandidateStatus, Project
 from seedbed.store.core import Store
 
@@ -126,37 +125,6 @@ def map_coordinates(vectors: np.ndarray, method: str) -> np.ndarray:
 
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@st.cache_data(max_entries=4, show_spinner="Training on the synthetic set, testing on yours…")
-def _utility(
-    url: str, project_id: int, where_json: str, version: tuple, digest: str, _real: tuple
-) -> UtilityResult:
-    store = get_store()
-    rows = fetch_rows(store, project_id, CandidateFilter.model_validate_json(where_json))
-    keep = [i for i, label in enumerate(rows.labels) if label]
-    train = embed_with_progress([rows.texts[i] for i in keep], store, "candidates")
-    test = embed_with_progress([item.text for item in _real], store, "real texts")
-    return utility_check(train, [rows.labels[i] for i in keep], test, [r.label for r in _real])
-
-
-def utility_result(
-    store: Store,
-    project: Project,
-    where: CandidateFilter,
-    digest: str,
-    real: Sequence[LabelledText],
-) -> UtilityResult:
-    """Train on the accepted, labelled items of `where`; test on the uploaded set (`digest`)."""
-    accepted = accepted_part(where)
-    return _utility(
-        store.url,
-        project.id,
-        accepted.model_dump_json(),
-        selection_version(store, project.id, accepted),
-        digest,
-        tuple(real),
-    )
 
 
 def accepted_part(where: CandidateFilter) -> CandidateFilter:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from seedbed.errors import UtilityError
+from seedbed.insights.embeddings import embed_texts
+from seedbed.insights.selection import fetch_rows
+from seedbed.models import CandidateFilter
+from seedbed.store.core import Store
+
+# Told what is being embedded ("candidates", "real texts"), how many are done, of how many.
+Progress = Callable[[str, int, int], None]
 
 MAX_REPORTED_ERRORS = 20
 # Real rows the check tests on by default: a few minutes of embedding on 2 cores at
@@ -179,3 +186,25 @@ def utility_check(
         test_size=len(test_labels),
         unseen_labels=sorted(set(test_labels) - set(classes)),
     )
+
+
+def run_utility_check(
+    store: Store,
+    project_id: int,
+    where: CandidateFilter,
+    real: Sequence[LabelledText],
+    on_progress: Progress | None = None,
+) -> UtilityResult:
+    """Train on the labelled candidates `where` selects, test on `real`: the whole check,
+    embeddings included (only texts never seen before reach the model; each batch is
+    reported to `on_progress`)."""
+    rows = fetch_rows(store, project_id, where)
+    keep = [i for i, label in enumerate(rows.labels) if label]
+
+    def embed(texts: list[str], what: str) -> np.ndarray:
+        report = (lambda done, todo: on_progress(what, done, todo)) if on_progress else None
+        return embed_texts(texts, store, on_progress=report)
+
+    train = embed([rows.texts[i] for i in keep], "candidates")
+    test = embed([item.text for item in real], "real texts")
+    return utility_check(train, [rows.labels[i] for i in keep], test, [r.label for r in real])
