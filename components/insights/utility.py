@@ -96,9 +96,11 @@ def _work(
         run.result = run_utility_check(store, project_id, where, real, run.progress)
     except UtilityError as error:
         run.error = str(error)
-    except Exception as error:  # noqa: BLE001 - shown, not swallowed: the thread has no page
-        run.error = f"The check failed: {type(error).__name__}: {error}"
     finally:
+        # Anything else is a programming error: the thread's traceback goes to the server's
+        # log, and the page says the check stopped instead of polling for ever.
+        if run.result is None and run.error is None:
+            run.error = "The check stopped without a result (an error in Seedbed, logged)."
         run.finished = True
 
 

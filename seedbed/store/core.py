@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, delete, event, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -310,8 +311,13 @@ class Store:
         known = self.get_embeddings(model, list(vectors))
         rows = [row for row in rows if row["content_hash"] not in known]
         if rows:
+            # Another thread or process may store the same text's vector between the read
+            # above and this write (two Insights checks of the same file): theirs stands.
+            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+            keys = ["content_hash", "model"]
+            query = dialect.insert(t.embeddings).on_conflict_do_nothing(index_elements=keys)
             with self.engine.begin() as conn:
-                conn.execute(insert(t.embeddings), rows)
+                conn.execute(query, rows)
 
 
 def refused_decision(conn: Any, candidate_id: int) -> StoreError:

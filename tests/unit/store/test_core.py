@@ -351,6 +351,17 @@ def test_embedding_cache_put_and_get(store: Store) -> None:
     assert store.get_embeddings("model-a", []) == {}
 
 
+def test_two_writers_of_the_same_vector_do_not_collide(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.put_embeddings("model-a", {"h1": b"\x01\x02"}, dim=2)
+    # The other writer read the cache before this one's row was committed.
+    monkeypatch.setattr(store, "get_embeddings", lambda model, hashes: {})
+    store.put_embeddings("model-a", {"h1": b"\x07\x07", "h2": b"\x03\x04"}, dim=2)
+    monkeypatch.undo()
+    assert store.get_embeddings("model-a", ["h1", "h2"]) == {"h1": b"\x01\x02", "h2": b"\x03\x04"}
+
+
 def test_embedding_cache_handles_more_hashes_than_one_query(store: Store) -> None:
     vectors = {f"hash-{i}": i.to_bytes(2, "little") for i in range(1200)}
     store.put_embeddings("m", vectors, dim=1)
