@@ -12,6 +12,7 @@ and streaming are llama.cpp's own, applied while it generates.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
@@ -102,6 +103,9 @@ def load_model() -> Any:
                 )
             except (ValueError, RuntimeError) as error:
                 raise BackendError(f"The embedded model could not be loaded: {error}") from None
+            # Freed before the interpreter tears its modules down (llama.cpp's own __del__
+            # then finds its C functions gone and prints an ignored exception at exit).
+            atexit.register(_loaded.close)
     return _loaded
 
 
