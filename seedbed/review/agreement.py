@@ -125,11 +125,10 @@ def _ratings(store: Store, project_id: int, at_least: int = 1) -> dict[int, dict
     return decided
 
 
-def _latest_human(store: Store, project_id: int) -> dict[int, tuple[str, str]]:
-    """candidate id -> (the latest human decision in force, its label) for every
-    candidate a person decided."""
+def _latest_human(rows: list[Any]) -> dict[int, tuple[str, str]]:
+    """candidate id -> (the latest human decision in force, its label), from `_human_rows`."""
     latest: dict[int, tuple[str, str]] = {}
-    for candidate_id, _annotator, decision, label in _human_rows(store, project_id, 1):
+    for candidate_id, _annotator, decision, label in rows:
         latest[candidate_id] = (decision, label or "")
     return latest
 
@@ -195,12 +194,16 @@ def judge_agreement(store: Store, project_id: int, accept_at: float) -> list[dic
     overall score and human vs human also per label.
     """
     rows: list[dict[str, Any]] = []
-    doubly = _ratings(store, project_id, 2)
-    latest = _latest_human(store, project_id)
+    decided = _human_rows(store, project_id, 1)  # one read serves both comparisons
+    latest = _latest_human(decided)
+    by_annotator: dict[int, dict[str, str]] = defaultdict(dict)
+    for candidate_id, annotator, decision, _label in decided:
+        by_annotator[candidate_id][annotator] = decision
     humans = []
-    for candidate_id, by_annotator in doubly.items():
-        first, second = list(by_annotator.values())[:2]
-        humans.append((latest[candidate_id][1], first, second))
+    for candidate_id, people in by_annotator.items():
+        if len(people) >= 2:
+            first, second = list(people.values())[:2]
+            humans.append((latest[candidate_id][1], first, second))
     for label, first, second in _by_label(humans):
         rows.append(
             {
