@@ -286,7 +286,7 @@ def when_checked(at, selections: int = 1, timeout: float = 120.0):
         at.run()
 
 
-def test_the_utility_check_runs_off_the_page_with_counts(news: int) -> None:
+def test_the_utility_check_runs_off_the_page_with_counts(news: int, store: Store) -> None:
     at = insights()
     at.file_uploader(key="insights_utility_file").set_value(
         ("real.csv", REAL_CSV.encode(), "text/csv")
@@ -298,6 +298,10 @@ def test_the_utility_check_runs_off_the_page_with_counts(news: int) -> None:
     assert bars or any(m.label == "Accuracy" for m in at.metric)  # or it was that quick
     when_checked(at)
     assert not at.get("progress")
+    # The real texts' vectors are the fast ones, kept apart from the candidates' cache.
+    real = [embeddings.content_hash(text) for _, text in REAL_ROWS]
+    assert len(store.get_embeddings(embeddings.FAST_MODEL_NAME, real)) == len(REAL_ROWS)
+    assert store.get_embeddings(embeddings.MODEL_NAME, real) == {}
 
 
 def test_the_utility_check_scores_each_selection(news: int) -> None:
