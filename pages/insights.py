@@ -5,7 +5,7 @@ import streamlit as st
 from components.filter_panel import candidate_filter_panel
 from components.insights.conversations import conversations_section, selection_conversations
 from components.insights.cost import cost_tab
-from components.insights.data import comparison, selection_report
+from components.insights.data import comparison, measured, selection_report
 from components.insights.duplicates import duplicates_tab
 from components.insights.measures import headline
 from components.insights.presets import PRESETS, apply_preset, describe
@@ -52,9 +52,13 @@ else:
     where_a = candidate_filter_panel("insights_a", options, "Candidates to measure")
     filters = {describe(where_a, options): where_a}
 
-reports = {
-    name: selection_report(store, project, where, dimensions) for name, where in filters.items()
-}
+reports = measured(
+    lambda: {
+        name: selection_report(store, project, where, dimensions) for name, where in filters.items()
+    }
+)
+if reports is None:
+    st.stop()  # new texts are being embedded on the server: the bar shows how far
 too_small = [name for name, report in reports.items() if report.size < 2]
 if too_small:
     st.info(

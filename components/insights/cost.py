@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.insights.data import costs
+from components.insights.data import costs, measured
 from components.state import plain
 from seedbed.insights.cost import CostRow
 from seedbed.models import Project
@@ -25,7 +25,9 @@ def cost_tab(store: Store, project: Project) -> None:
     by = st.segmented_control(
         "One row per", ["method", "job"], default="method", key="insights_cost_by"
     )
-    table = costs(store, project, by or "method")
+    table = measured(lambda: costs(store, project, by or "method"))
+    if table is None:
+        return  # its texts are being embedded: the bar shows how far
     if not table:
         st.info("No generation job has run in this project yet: run one on the Generate page.")
         st.page_link("pages/generate.py", label="Go to Generate", icon=":material/auto_awesome:")

@@ -2,32 +2,64 @@
 
 A report is recomputed only when its selection's rows or decisions change (count, last id,
 last review, decision versions) or the project's attribute targets do; only texts never seen
-before reach the embedding model, with a progress bar.
+before reach the embedding model: a few in the page behind a bar, many on a server thread
+whose progress the page shows (`measured`) while it stays usable.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
 
-from components.state import get_store
+from components import background
+from components.state import get_store, plain
 from seedbed.insights.compare import Comparison, compare_at_equal_size
 from seedbed.insights.cost import CostRow, JobSpend, cost_table, job_spend
-from seedbed.insights.embeddings import embed_texts
+from seedbed.insights.embeddings import content_hash, count_missing, embed_texts
 from seedbed.insights.metrics import pca_2d, umap_2d
 from seedbed.insights.report import SelectionReport, build_report
 from seedbed.insights.selection import fetch_rows, selection_version
 from seedbed.models import AttributeDimension, CandidateFilter, CandidateStatus, Project
 from seedbed.store.core import Store
 
+# Up to this many new texts are embedded in the page's script, behind a bar (a few
+# seconds on 2 cores); more go to a server thread and the page shows their progress.
+IN_PAGE = 300
+
+T = TypeVar("T")
+
+
+class StillEmbedding(Exception):  # noqa: N818 (a state the page shows, not an error)
+    """Raised by a measure whose texts are being embedded on a server thread."""
+
+    def __init__(self, key: str, work: background.Work, what: str) -> None:
+        super().__init__(f"embedding {what}")
+        self.key, self.work, self.what = key, work, what
+
 
 def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.ndarray:
-    """Embeddings for `texts`; while new texts need the model, a bar with counts and time left."""
+    """Embeddings for `texts`. A few new texts are embedded here behind a bar with counts;
+    more start a server thread (shared by every session asking for the same texts) and
+    raise StillEmbedding until it is done: callers wrap the measure in `measured`."""
+    texts = list(texts)
+    if count_missing(texts, store) > IN_PAGE:
+        joined = "\n".join(sorted({content_hash(text) for text in texts}))
+        key = f"embed|{store.url}|{hashlib.sha256(joined.encode()).hexdigest()}"
+
+        def embed_all(work: background.Work) -> int:
+            embed_texts(texts, store, on_progress=functools.partial(work.progress, what))
+            return len(texts)
+
+        work = background.start(key, embed_all)
+        if not work.finished or work.error is not None:
+            raise StillEmbedding(key, work, what)
     bar = None
     start = time.monotonic()
 
@@ -35,22 +67,28 @@ def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.nda
         nonlocal bar
         bar = bar or st.progress(0.0)
         seconds = time.monotonic() - start
-        bar.progress(done / todo, text=embedding_progress(what, done, todo, seconds))
+        bar.progress(done / todo, text=background.progress_words(what, done, todo, seconds))
 
-    vectors = embed_texts(list(texts), store, on_progress=show)
+    vectors = embed_texts(texts, store, on_progress=show)
     if bar is not None:
         bar.empty()
     return vectors
 
 
-def embedding_progress(what: str, done: int, todo: int, seconds: float) -> str:
-    """The bar's words: counts, and the time left at the pace so far (once there is one)."""
-    words = f"Embedding {todo:,} new {what}: {done:,} of {todo:,} done"
-    if done == 0 or done >= todo:
-        return words
-    left = seconds / done * (todo - done)
-    pace = f"about {left / 60:.0f} min left" if left >= 90 else f"about {left:.0f} s left"
-    return f"{words}, {pace}"
+def measured(compute: Callable[[], T]) -> T | None:
+    """`compute()`, or None while the texts it needs are embedded on a server thread: then
+    a bar shows that work's counts and time left, and the page reruns when it is done."""
+    try:
+        return compute()
+    except StillEmbedding as waiting:
+        if waiting.work.error is None:
+            background.watch(waiting.work, f"Embedding new {waiting.what}…")
+            return None
+        st.error(plain(f"Embedding the {waiting.what} stopped: {waiting.work.error}"))
+        if st.button("Try again", key=f"insights_embed_retry_{waiting.key}"):
+            background.forget(waiting.key)
+            st.rerun()
+        return None
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring the selection…")

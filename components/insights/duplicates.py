@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from components.insights.data import embed_with_progress
+from components.insights.data import embed_with_progress, file_digest, measured
 from components.state import plain
 from seedbed.duplicates.contamination import (
     EMBEDDING_THRESHOLD,
@@ -62,7 +62,10 @@ def _all_clusters(
 def _clusters(store: Store, project: Project, where: CandidateFilter, kind: str) -> None:
     rows = fetch_rows(store, project.id, where)
     if kind == "semantic":
-        found = semantic_duplicates(embed_with_progress(rows.texts, store, "candidates"))
+        vectors = measured(lambda: embed_with_progress(rows.texts, store, "candidates"))
+        if vectors is None:
+            return
+        found = semantic_duplicates(vectors)
     else:
         found = minhash_duplicates(rows.texts)
     clusters = duplicate_clusters(found)
@@ -100,12 +103,19 @@ def _contamination(
     except EvalSetError as error:
         st.error(plain(str(error)))
         return
-    if not st.button("Check for contamination", key="insights_eval_run", type="primary"):
+    digest = file_digest(upload.getvalue())
+    if st.button("Check for contamination", key="insights_eval_run", type="primary"):
+        st.session_state["insights_eval_for"] = digest  # kept while its texts are embedded
+    if st.session_state.get("insights_eval_for") != digest:
         return
-    theirs = embed_with_progress(items, store, "evaluation items")
+    theirs = measured(lambda: embed_with_progress(items, store, "evaluation items"))
+    if theirs is None:
+        return
     for name, where in selections.items():
         rows = fetch_rows(store, project.id, where)
-        ours = embed_with_progress(rows.texts, store, "candidates")
+        ours = measured(lambda rows=rows: embed_with_progress(rows.texts, store, "candidates"))
+        if ours is None:
+            return
         candidates = list(zip(rows.ids.tolist(), rows.texts, strict=True))
         report = contamination_report(candidates, items, int(n), (ours, theirs), threshold)
         st.text(f"{name}: {report.summary()}.")

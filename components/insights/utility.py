@@ -1,26 +1,20 @@
 """The utility check section: upload a real labelled set, train on the synthetic one, score.
 
-The check runs on a thread of the server, not in the page's script: embedding thousands
-of real texts takes minutes the first time, and meanwhile the page (its other tabs, the
-other pages) keeps answering. A small fragment polls the run's counts once a second
-while it works; the results are drawn when it is done, and kept for the same selection
-and file until either changes.
+The check runs on a thread of the server (components/background.py), not in the page's
+script: embedding thousands of real texts takes a while the first time, and meanwhile the
+page (its other tabs, the other pages) keeps answering. Its results are drawn when it is
+done, and kept for the same selection and file until either changes.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import streamlit as st
 
-from components import charts
-from components.insights.data import accepted_part, embedding_progress, file_digest
+from components import background, charts
+from components.insights.data import accepted_part, file_digest
 from components.state import plain
-from seedbed.errors import UtilityError
 from seedbed.insights.selection import selection_version
 from seedbed.insights.utility import (
     SAMPLE_ROWS,
@@ -33,75 +27,25 @@ from seedbed.insights.utility import (
 from seedbed.models import CandidateFilter, Project
 from seedbed.store.core import Store
 
-KEPT_RUNS = 8  # finished runs kept per server process (each holds a small result)
-POLL_SECONDS = 1.0
-
-
-@dataclass
-class UtilityRun:
-    """One check running (or run) on a server thread; the thread writes, pages read."""
-
-    what: str = "candidates"
-    done: int = 0
-    todo: int = 0
-    started: float = field(default_factory=time.monotonic)
-    result: UtilityResult | None = None
-    error: str | None = None
-    finished: bool = False
-
-    def progress(self, what: str, done: int, todo: int) -> None:
-        if what != self.what or done == 0:
-            self.started = time.monotonic()  # the pace of this part only
-        self.what, self.done, self.todo = what, done, todo
-
-
-@st.cache_resource(show_spinner=False)
-def _runs() -> tuple[threading.Lock, OrderedDict[str, UtilityRun]]:
-    """Every session's runs, by what they check: two sessions asking the same share one."""
-    return threading.Lock(), OrderedDict()
-
 
 def start_run(
     store: Store, project: Project, where: CandidateFilter, digest: str, real: Sequence
-) -> UtilityRun:
-    """The run checking `where` (accepted items) against the file `digest`, started on a
-    thread unless one for the same selection version and file exists."""
+) -> background.Work:
+    """The check of `where` (accepted items) against the file `digest`, started on a
+    server thread unless one for the same selection version and file exists."""
+    accepted = accepted_part(where)
+    rows = list(real)
+
+    def check(work: background.Work) -> UtilityResult:
+        return run_utility_check(store, project.id, accepted, rows, work.progress)
+
+    return background.start(_key(store, project, where, digest), check)
+
+
+def _key(store: Store, project: Project, where: CandidateFilter, digest: str) -> str:
     accepted = accepted_part(where)
     version = selection_version(store, project.id, accepted)
-    key = f"{store.url}|{project.id}|{accepted.model_dump_json()}|{version}|{digest}"
-    lock, runs = _runs()
-    with lock:
-        run = runs.get(key)
-        if run is not None:
-            runs.move_to_end(key)
-            return run
-        run = runs[key] = UtilityRun()
-        while len(runs) > KEPT_RUNS:
-            oldest = next(iter(runs))
-            if not runs[oldest].finished:
-                break
-            del runs[oldest]
-    rows = list(real)
-    thread = threading.Thread(
-        target=_work, args=(run, store, project.id, accepted, rows), daemon=True
-    )
-    thread.start()
-    return run
-
-
-def _work(
-    run: UtilityRun, store: Store, project_id: int, where: CandidateFilter, real: list
-) -> None:
-    try:
-        run.result = run_utility_check(store, project_id, where, real, run.progress)
-    except UtilityError as error:
-        run.error = str(error)
-    finally:
-        # Anything else is a programming error: the thread's traceback goes to the server's
-        # log, and the page says the check stopped instead of polling for ever.
-        if run.result is None and run.error is None:
-            run.error = "The check stopped without a result (an error in Seedbed, logged)."
-        run.finished = True
+    return f"utility|{store.url}|{project.id}|{accepted.model_dump_json()}|{version}|{digest}"
 
 
 def utility_tab(store: Store, project: Project, selections: Mapping[str, CandidateFilter]) -> None:
@@ -151,6 +95,8 @@ def utility_tab(store: Store, project: Project, selections: Mapping[str, Candida
         digest = f"{digest}/{size}"
     if st.button("Run the utility check", key="insights_utility_run", type="primary"):
         st.session_state["insights_utility_for"] = digest
+        for where in selections.values():  # run again, not the result kept (or its error)
+            background.forget(_key(store, project, where, digest))
     if st.session_state.get("insights_utility_for") != digest:
         return
     columns = st.columns(len(selections))
@@ -166,14 +112,14 @@ def _scores(
 ) -> None:
     run = start_run(store, project, where, digest, real)
     if not run.finished:
-        st.fragment(_watch, run_every=POLL_SECONDS)(run)
+        background.watch(run, "Training on the synthetic set, testing on yours…")
         return
     if run.error is not None:
         trained_on = store.count_candidates(project.id, accepted_part(where))
         st.warning(plain(f"{run.error} ({trained_on:,} accepted items in this selection.)"))
         return
     result = run.result
-    assert result is not None
+    assert isinstance(result, UtilityResult)
     left, right = st.columns(2)
     left.metric("Accuracy", f"{result.accuracy:.1%}", border=True)
     right.metric(
@@ -187,16 +133,3 @@ def _scores(
     if result.unseen_labels:
         note += " Never generated, so always wrong: " + ", ".join(result.unseen_labels) + "."
     st.caption(note)
-
-
-def _watch(run: UtilityRun) -> None:
-    """The run's counts while it works (the page stays usable); the page redraws when done."""
-    if run.finished:
-        st.rerun()
-    seconds = time.monotonic() - run.started
-    if run.todo:
-        text = embedding_progress(run.what, run.done, run.todo, seconds)
-        st.progress(run.done / run.todo, text=text)
-    else:
-        st.progress(0.0, text="Training on the synthetic set, testing on yours…")
-    st.caption("This runs on the server: other tabs and pages answer meanwhile.")

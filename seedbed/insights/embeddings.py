@@ -76,6 +76,12 @@ def encode(texts: Sequence[str], fast: bool = False) -> np.ndarray:
     return np.asarray(encoded, dtype=np.float32)
 
 
+def count_missing(texts: Sequence[str], store: Store, fast: bool = False) -> int:
+    """How many distinct `texts` have no vector in `store` yet: what embedding them costs."""
+    hashes = {content_hash(text) for text in texts}
+    return len(hashes - store.known_embeddings(FAST_MODEL_NAME if fast else MODEL_NAME, hashes))
+
+
 def embed_texts(
     texts: Sequence[str],
     store: Store | None = None,

@@ -290,15 +290,26 @@ class Store:
 
     # -- embedding cache ------------------------------------------------
     def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
+        """The stored vectors of `model` among `hashes`, by hash."""
+        columns = (t.embeddings.c.content_hash, t.embeddings.c.vector)
+        return dict(self._embedding_rows(model, hashes, columns))
+
+    def known_embeddings(self, model: str, hashes: Sequence[str]) -> set[str]:
+        """Which of `hashes` have a vector of `model` stored (the vectors are not read)."""
+        return {
+            row[0] for row in self._embedding_rows(model, hashes, (t.embeddings.c.content_hash,))
+        }
+
+    def _embedding_rows(self, model: str, hashes: Sequence[str], columns: tuple) -> list[tuple]:
+        found: list[tuple] = []
         unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 500):
-            query = select(t.embeddings.c.content_hash, t.embeddings.c.vector).where(
+        for start in range(0, len(unique), 500):  # SQLite limits the parameters of a query
+            query = select(*columns).where(
                 t.embeddings.c.model == model,
                 t.embeddings.c.content_hash.in_(unique[start : start + 500]),
             )
             with self.engine.connect() as conn:
-                found.update(conn.execute(query).tuples().all())
+                found.extend(conn.execute(query).tuples().all())
         return found
 
     def put_embeddings(self, model: str, vectors: dict[str, bytes], dim: int) -> None:
@@ -308,7 +319,7 @@ class Store:
         ]
         if not rows:
             return
-        known = self.get_embeddings(model, list(vectors))
+        known = self.known_embeddings(model, list(vectors))
         rows = [row for row in rows if row["content_hash"] not in known]
         if rows:
             # Another thread or process may store the same text's vector between the read

@@ -7,6 +7,7 @@ against the core measures computed directly; one test runs the real sentence mod
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, date, datetime
 
@@ -16,7 +17,8 @@ from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
 from components import charts
-from components.insights.data import embedding_progress
+from components.background import progress_words
+from components.insights import data
 from seedbed.insights import embeddings
 from seedbed.insights.metrics import average_pairwise_similarity, sample_pair_similarities
 from seedbed.insights.selection import fetch_rows
@@ -56,6 +58,45 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def markdown(at: AppTest) -> list[str]:
     return [element.value for element in at.markdown]
+
+
+def test_many_new_texts_are_embedded_off_the_page_behind_a_bar(
+    store: Store, news: int, fake_embedder: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "IN_PAGE", 10)  # the 90 accepted texts are many
+    gate = threading.Event()
+    encode = fake_embedder.encode
+
+    def held(texts, **kwargs):
+        assert gate.wait(60)
+        return encode(texts, **kwargs)
+
+    monkeypatch.setattr(fake_embedder, "encode", held)
+    at = insights()
+    # The script finished while the texts wait on the server thread: a bar, no measures.
+    assert not at.exception
+    distinct = len(set(fetch_rows(store, news, ACCEPTED).texts))
+    counted = f"Embedding {distinct} new candidates: 0 of {distinct} done"
+    [bar] = at.get("progress")
+    # "Embedding new candidates…" until the thread's first count, then the counts.
+    deadline = time.monotonic() + 30
+    while bar.proto.text != counted:
+        assert bar.proto.text == "Embedding new candidates…"
+        assert time.monotonic() < deadline, bar.proto.text
+        time.sleep(0.1)
+        [bar] = at.run().get("progress")
+    assert "APS" not in metrics(at)
+    assert "other tabs and pages answer meanwhile" in " ".join(c.value for c in at.caption)
+
+    gate.set()
+    deadline = time.monotonic() + 60
+    while "APS" not in metrics(at):
+        assert time.monotonic() < deadline, "the measures never appeared"
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception and not at.get("progress")
+    hashes = [embeddings.content_hash(text) for text in fetch_rows(store, news, ACCEPTED).texts]
+    assert len(store.known_embeddings(embeddings.MODEL_NAME, hashes)) == distinct
 
 
 def test_insights_asks_for_more_data_when_empty(demo_store: Store) -> None:
@@ -345,13 +386,13 @@ def test_a_large_real_set_is_tested_on_a_stratified_sample_unless_asked(news: in
 
 
 def test_embedding_progress_counts_and_estimates_the_time_left() -> None:
-    assert embedding_progress("real texts", 0, 7_600, 0.5) == (
+    assert progress_words("real texts", 0, 7_600, 0.5) == (
         "Embedding 7,600 new real texts: 0 of 7,600 done"
     )
-    assert embedding_progress("real texts", 640, 7_600, 10.0).endswith(
+    assert progress_words("real texts", 640, 7_600, 10.0).endswith(
         "640 of 7,600 done, about 2 min left"
     )
-    assert embedding_progress("candidates", 500, 1_000, 20.0).endswith("about 20 s left")
+    assert progress_words("candidates", 500, 1_000, 20.0).endswith("about 20 s left")
 
 
 # -- the real sentence model ------------------------------------------------------------

@@ -349,6 +349,8 @@ def test_embedding_cache_put_and_get(store: Store) -> None:
     }
     assert store.get_embeddings("model-b", ["h1", "h2"]) == {"h1": b"\x09\x09"}
     assert store.get_embeddings("model-a", []) == {}
+    assert store.known_embeddings("model-a", ["h3", "missing", "h2"]) == {"h2", "h3"}
+    assert store.known_embeddings("model-b", ["h2"]) == set()
 
 
 def test_two_writers_of_the_same_vector_do_not_collide(
@@ -356,7 +358,7 @@ def test_two_writers_of_the_same_vector_do_not_collide(
 ) -> None:
     store.put_embeddings("model-a", {"h1": b"\x01\x02"}, dim=2)
     # The other writer read the cache before this one's row was committed.
-    monkeypatch.setattr(store, "get_embeddings", lambda model, hashes: {})
+    monkeypatch.setattr(store, "known_embeddings", lambda model, hashes: set())
     store.put_embeddings("model-a", {"h1": b"\x07\x07", "h2": b"\x03\x04"}, dim=2)
     monkeypatch.undo()
     assert store.get_embeddings("model-a", ["h1", "h2"]) == {"h1": b"\x01\x02", "h2": b"\x03\x04"}
