@@ -22,7 +22,7 @@ from components import background
 from components.state import get_store, plain
 from seedbed.insights.compare import Comparison, compare_at_equal_size
 from seedbed.insights.cost import CostRow, JobSpend, cost_table, job_spend
-from seedbed.insights.embeddings import content_hash, count_missing, embed_texts
+from seedbed.insights.embeddings import content_hash, count_missing, embed_texts, load_embedder
 from seedbed.insights.metrics import pca_2d, umap_2d
 from seedbed.insights.report import SelectionReport, build_report
 from seedbed.insights.selection import fetch_rows, selection_version
@@ -54,6 +54,7 @@ def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.nda
         key = f"embed|{store.url}|{hashlib.sha256(joined.encode()).hexdigest()}"
 
         def embed_all(work: background.Work) -> int:
+            load_embedder()  # first, so the counts that follow tell the pace of the embedding
             embed_texts(texts, store, on_progress=functools.partial(work.progress, what))
             return len(texts)
 
@@ -82,7 +83,8 @@ def measured(compute: Callable[[], T]) -> T | None:
         return compute()
     except StillEmbedding as waiting:
         if waiting.work.error is None:
-            background.watch(waiting.work, f"Embedding new {waiting.what}…")
+            starting = f"Loading the sentence model for the new {waiting.what}…"
+            background.watch(waiting.work, starting)
             return None
         st.error(plain(f"Embedding the {waiting.what} stopped: {waiting.work.error}"))
         if st.button("Try again", key=f"insights_embed_retry_{waiting.key}"):

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from components import charts
 from components.background import progress_words
 from components.insights import data
+from seedbed.errors import StorageError
 from seedbed.insights import embeddings
 from seedbed.insights.metrics import average_pairwise_similarity, sample_pair_similarities
 from seedbed.insights.selection import fetch_rows
@@ -78,10 +79,10 @@ def test_many_new_texts_are_embedded_off_the_page_behind_a_bar(
     distinct = len(set(fetch_rows(store, news, ACCEPTED).texts))
     counted = f"Embedding {distinct} new candidates: 0 of {distinct} done"
     [bar] = at.get("progress")
-    # "Embedding new candidates…" until the thread's first count, then the counts.
+    # The model loads first (a stand-in here, at once), then the counts.
     deadline = time.monotonic() + 30
     while bar.proto.text != counted:
-        assert bar.proto.text == "Embedding new candidates…"
+        assert bar.proto.text == "Loading the sentence model for the new candidates…"
         assert time.monotonic() < deadline, bar.proto.text
         time.sleep(0.1)
         [bar] = at.run().get("progress")
@@ -97,6 +98,37 @@ def test_many_new_texts_are_embedded_off_the_page_behind_a_bar(
     assert not at.exception and not at.get("progress")
     hashes = [embeddings.content_hash(text) for text in fetch_rows(store, news, ACCEPTED).texts]
     assert len(store.known_embeddings(embeddings.MODEL_NAME, hashes)) == distinct
+
+
+def test_embedding_that_fails_on_the_server_says_why_and_can_be_tried_again(
+    store: Store, news: int, fake_embedder: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "IN_PAGE", 10)
+    encode = fake_embedder.encode
+    failures = [StorageError("The database is locked. Try again.")]
+
+    def flaky(texts, **kwargs):
+        if failures:
+            raise failures.pop()
+        return encode(texts, **kwargs)
+
+    monkeypatch.setattr(fake_embedder, "encode", flaky)
+    at = insights()
+    deadline = time.monotonic() + 30
+    while not at.error:
+        assert time.monotonic() < deadline, "the failure was never shown"
+        time.sleep(0.1)
+        at.run()
+    shown = at.error[0].value.replace("\\", "")  # plain() escapes markdown
+    assert "Embedding the candidates stopped: The database is locked" in shown
+    assert "APS" not in metrics(at)
+
+    at.button(key=next(b.key for b in at.button if b.label == "Try again")).click().run()
+    while "APS" not in metrics(at):
+        assert time.monotonic() < deadline, "the measures never appeared"
+        time.sleep(0.2)
+        at.run()
+    assert not at.error
 
 
 def test_insights_asks_for_more_data_when_empty(demo_store: Store) -> None:

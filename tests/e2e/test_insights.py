@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from seedbed.models import Candidate, Review
+from seedbed.insights.selection import fetch_rows
+from seedbed.models import Candidate, CandidateFilter, Review
 from tests.e2e.conftest import Server, click_tab, screenshot
 from tests.insight_fixtures import add_reviewed_news, news_project
 
@@ -139,3 +140,28 @@ def test_insights_demo(page, server: Server, tmp_path) -> None:
     page.get_by_text(f"Candidate {hostile}", exact=False).first.wait_for()
     page.get_by_text(HOSTILE).first.wait_for()
     assert dialogs == []
+
+
+@pytest.mark.slow
+def test_many_new_texts_embed_on_the_server_while_other_pages_answer(page, server: Server) -> None:
+    store = server.store
+    project_id = news_project(store)
+    add_reviewed_news(store, project_id, attrprompt=600, baseline=200, rejected=0)
+    distinct = len(set(fetch_rows(store, project_id, CandidateFilter()).texts))
+    assert distinct > 300  # more than the page embeds in its own script
+
+    page.goto(f"{server.url}/insights?project={project_id}")
+    page.get_by_text(f"Embedding {distinct:,} new candidates", exact=False).wait_for(
+        timeout=TIMEOUT
+    )
+    page.get_by_text("other tabs and pages answer meanwhile").wait_for()
+    screenshot(page, "insights-06-embedding-on-the-server")
+    assert page.get_by_test_id("stMetric").count() == 0
+
+    # Another page answers meanwhile; back on Insights, the same work is still counting.
+    page.get_by_test_id("stSidebarNav").get_by_text("Review", exact=True).click()
+    page.get_by_role("heading", name="Review").wait_for(timeout=5_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Insights", exact=True).click()
+    page.get_by_text("accepted · 800 items").wait_for(timeout=TIMEOUT)
+    page.get_by_test_id("stMetric").first.wait_for()
+    assert page.get_by_test_id("stProgress").count() == 0
