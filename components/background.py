@@ -35,6 +35,11 @@ class Work:
     result: Any = None
     error: str | None = None
     finished: bool = False
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the work to end (quick work then shows at once)."""
+        return self.ended.wait(seconds)
 
     def progress(self, what: str, done: int, todo: int) -> None:
         if what != self.what or done == 0:
@@ -87,6 +92,7 @@ def _run(work: Work, task: Callable[[Work], Any]) -> None:
         if work.result is None and work.error is None:
             work.error = "The work stopped without a result (an error in Seedbed, logged)."
         work.finished = True
+        work.ended.set()
 
 
 def watch(work: Work, waiting: str) -> None:

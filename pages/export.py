@@ -2,12 +2,12 @@
 
 import streamlit as st
 
+from components import background
 from components.filter_panel import candidate_filter_panel
 from components.import_panel import import_data, import_project_panel, show_import_notices
 from components.router import require_router
 from components.state import current_project, get_store, plain
 from seedbed.duplicates.contamination import EvalSetError, read_eval_file
-from seedbed.errors import ExportError
 from seedbed.files.bundle import (
     MIME_TYPES,
     ExportOptions,
@@ -145,22 +145,36 @@ with export_tab:
         )
         st.code("".join(lines) or "(nothing matches)", language="json", wrap_lines=True)
 
-    # The prepared files belong to this project and these exact options.
+    # The prepared files belong to this project and these exact options. They are written
+    # on a server thread: semantic de-duplication and the card's diversity embed every new
+    # text, minutes for a large set, and the page answers meanwhile.
     signature = f"{project.id}:{options.model_dump_json()}:{measure}"
+    key = f"export|{store.url}|{signature}"
     if st.button("Prepare files", type="primary", key="export_prepare", disabled=not matching):
-        sink = MemorySink()
-        try:
-            with st.spinner("Writing the files…"):
-                diversity = embedding_diversity(store) if measure else None
-                facts = write_export(store, project, options, sink, diversity)
-            st.session_state["export_files"] = {
+        background.forget(key)  # prepare again: the data may have changed since
+        st.session_state["export_wanted"] = key
+    if st.session_state.get("export_wanted") == key:
+
+        def prepare(work: background.Work) -> dict:
+            sink = MemorySink()
+            diversity = embedding_diversity(store, work.progress) if measure else None
+            facts = write_export(store, project, options, sink, diversity, work.progress)
+            return {
                 "signature": signature,
                 "files": sink.files,
                 "zip": sink.zip_bytes(),
                 "summary": facts.summary(),
             }
-        except ExportError as error:
-            st.error(plain(str(error)))
+
+        work = background.start(key, prepare)
+        if not work.wait(2.0):
+            background.watch(work, "Writing the files…")
+        else:
+            del st.session_state["export_wanted"]
+            if work.error is not None:
+                st.error(plain(work.error))
+            else:
+                st.session_state["export_files"] = work.result
 
     prepared = st.session_state.get("export_files")
     if prepared and prepared["signature"] == signature:

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from components.embedding import measured
 from components.filter_panel import candidate_filter_panel
 from components.insights.conversations import conversations_section, selection_conversations
 from components.insights.cost import cost_tab
-from components.insights.data import comparison, measured, selection_report
+from components.insights.data import comparison, selection_report
 from components.insights.duplicates import duplicates_tab
 from components.insights.measures import headline
 from components.insights.presets import PRESETS, apply_preset, describe

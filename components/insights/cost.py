@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components.insights.data import costs, measured
+from components.embedding import measured
+from components.insights.data import costs
 from components.state import plain
 from seedbed.insights.cost import CostRow
 from seedbed.models import Project

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from components.insights.data import embed_with_progress, file_digest, measured
+from components.embedding import embed_with_progress, measured
+from components.insights.data import file_digest
 from components.state import plain
 from seedbed.duplicates.contamination import (
     EMBEDDING_THRESHOLD,

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from components.embedding import embed_with_progress, measured
 from components.state import backend_config, get_backend, is_admin, plain
 from seedbed.errors import AutoDecisionRefused, BackendError
 from seedbed.models import Candidate, Project
@@ -25,10 +26,14 @@ from seedbed.store.core import Store
 
 # The accepted set's matrix is large (384 floats per item) and read-only: cache_resource
 # shares it without copying. The fingerprint (count, latest review time) changes with
-# the set, so a stale matrix is never used; max_entries bounds the memory.
-@st.cache_resource(max_entries=4, show_spinner="Embedding the accepted set…")
+# the set, so a stale matrix is never used; max_entries bounds the memory. Many new
+# accepted texts are embedded on a server thread (raising StillEmbedding meanwhile).
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _accepted_set(_store: Store, url: str, project_id: int, fingerprint: tuple[int, str]):
-    return neighbours.accepted_set(_store, project_id)
+    def embed(texts: list[str]):
+        return embed_with_progress(texts, _store, "accepted items")
+
+    return neighbours.accepted_set(_store, project_id, embed)
 
 
 def nearest_neighbour(
@@ -41,7 +46,9 @@ def nearest_neighbour(
     if fingerprint[0] == 0:
         st.caption("No accepted candidate yet to compare with.")
         return None
-    accepted = _accepted_set(store, store.url, project.id, fingerprint)
+    accepted = measured(lambda: _accepted_set(store, store.url, project.id, fingerprint))
+    if accepted is None:
+        return None  # the bar above the card shows how far the embedding is
     return neighbours.nearest_accepted(store, card.text, accepted, exclude_id=card.id)
 
 

@@ -7,6 +7,7 @@ a half-written one.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -39,6 +41,9 @@ from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Project, Strict
 from seedbed.review.auto import decided_alone
 from seedbed.review.preferences import iter_preference_pairs
 from seedbed.store.core import Store
+
+if TYPE_CHECKING:
+    from seedbed.insights.embeddings import Progress
 
 
 class ExportOptions(Strict):
@@ -97,11 +102,17 @@ def check_formats(project: Project, options: ExportOptions) -> None:
         raise ExportError(f"Format {', '.join(unfit)} does not fit this project (use {known}).")
 
 
-def plan_export(store: Store, project: Project, options: ExportOptions) -> ExportPlan:
+def plan_export(
+    store: Store,
+    project: Project,
+    options: ExportOptions,
+    on_progress: Progress | None = None,
+) -> ExportPlan:
     """Which candidates go to which split, after the filter and de-duplication.
 
     A candidate with an empty required field is not data: it is left out, and
-    counted in the plan's `empty`.
+    counted in the plan's `empty`. `on_progress(what, done, todo)` hears how the
+    embedding of new texts goes (semantic de-duplication).
     """
     planned, empty = [], []
     # One read of the selection: every file is written from this snapshot.
@@ -117,7 +128,7 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
         [(item.candidate.id, item.key) for item in planned],
         options.dedup,
         threshold,
-        embed=lambda texts: _embed(store, texts),
+        embed=lambda texts: _embed(store, texts, on_progress),
     )
     items = {item.candidate.id: item for item in planned if item.candidate.id not in dropped}
     train, validation = stratified_split(
@@ -130,10 +141,11 @@ def plan_export(store: Store, project: Project, options: ExportOptions) -> Expor
     return ExportPlan(options, items, splits, dropped, empty, automatic)
 
 
-def _embed(store: Store, texts: list[str]):
+def _embed(store: Store, texts: list[str], on_progress: Progress | None):
     from seedbed.insights.embeddings import embed_texts  # the model loads only when asked
 
-    return embed_texts(texts, store)
+    report = functools.partial(on_progress, "texts to de-duplicate") if on_progress else None
+    return embed_texts(texts, store, on_progress=report)
 
 
 def count_empty(store: Store, project: Project, where: CandidateFilter) -> int:
@@ -307,11 +319,17 @@ class MemorySink:
 
 
 def write_export(
-    store: Store, project: Project, options: ExportOptions, sink, measure: Measure | None = None
+    store: Store,
+    project: Project,
+    options: ExportOptions,
+    sink,
+    measure: Measure | None = None,
+    on_progress: Progress | None = None,
 ) -> CardFacts:
-    """Write the data files, then README.md and recipe.json, to `sink`; returns the card's facts."""
+    """Write the data files, then README.md and recipe.json, to `sink`; returns the card's
+    facts. `on_progress` as for `plan_export`."""
     check_formats(project, options)
-    plan = plan_export(store, project, options)
+    plan = plan_export(store, project, options, on_progress)
     if not plan.items:
         why = "No candidate matches the selection"
         if plan.empty:

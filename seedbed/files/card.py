@@ -7,6 +7,7 @@ selected, how it was split, what it contains and how diverse it was at export.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections import Counter
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from seedbed.models import CandidateFilter, Project
 
 if TYPE_CHECKING:
+    from seedbed.insights.embeddings import Progress
     from seedbed.store.core import Store
 
 Measure = Callable[[Sequence[str]], float | None]
@@ -35,8 +37,9 @@ LICENSES = [
 ]
 
 
-def embedding_diversity(store: Store | None = None) -> Measure:
-    """APS over all-MiniLM-L6-v2 embeddings (cached in `store` when given)."""
+def embedding_diversity(store: Store | None = None, on_progress: Progress | None = None) -> Measure:
+    """APS over all-MiniLM-L6-v2 embeddings (cached in `store` when given);
+    `on_progress(what, done, todo)` hears how the embedding of new texts goes."""
 
     def measure(texts: Sequence[str]) -> float | None:
         from seedbed.insights.embeddings import embed_texts
@@ -44,7 +47,8 @@ def embedding_diversity(store: Store | None = None) -> Measure:
 
         if len(texts) < 2:
             return None
-        return average_pairwise_similarity(embed_texts(list(texts), store))
+        report = functools.partial(on_progress, "texts to measure") if on_progress else None
+        return average_pairwise_similarity(embed_texts(list(texts), store, on_progress=report))
 
     return measure
 

@@ -31,6 +31,9 @@ FAST_MODEL_NAME = f"{MODEL_NAME} fast"
 # cluster's actors and loading the model on each node takes seconds.
 CLUSTER_FROM = 500
 
+# Told what is being embedded ("candidates", "real texts"), how many are done, of how many.
+Progress = Callable[[str, int, int], None]
+
 _lock = threading.Lock()
 _model: Any = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +18,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from seedbed.errors import UtilityError
-from seedbed.insights.embeddings import embed_texts
+from seedbed.insights.embeddings import Progress, embed_texts
 from seedbed.insights.selection import fetch_rows
 from seedbed.models import CandidateFilter
 from seedbed.store.core import Store
-
-# Told what is being embedded ("candidates", "real texts"), how many are done, of how many.
-Progress = Callable[[str, int, int], None]
 
 MAX_REPORTED_ERRORS = 20
 # Real rows the check tests on by default: a few minutes of embedding on 2 cores at

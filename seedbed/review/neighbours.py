@@ -7,6 +7,7 @@ changes whenever the accepted set does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,13 +36,17 @@ class AcceptedSet:
     matrix: np.ndarray  # one unit-normalised row per accepted candidate
 
 
-def accepted_set(store: Store, project_id: int) -> AcceptedSet:
-    """Every accepted candidate of the project with its embedding (batched reads)."""
+def accepted_set(
+    store: Store, project_id: int, embed: Callable[[list[str]], np.ndarray] | None = None
+) -> AcceptedSet:
+    """Every accepted candidate of the project with its embedding (batched reads); `embed`
+    embeds the texts (by default `embed_texts` with the store's cache)."""
     ids, texts = [], []
     for candidate in store.iter_candidates(project_id, ACCEPTED):
         ids.append(candidate.id)
         texts.append(candidate.text)
-    return AcceptedSet(ids, texts, embed_texts(texts, store))
+    vectors = embed(texts) if embed else embed_texts(texts, store)
+    return AcceptedSet(ids, texts, vectors)
 
 
 @dataclass

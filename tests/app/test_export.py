@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
+
+import pytest
 
 from seedbed.files.bundle import MemorySink
 from seedbed.files.recipe import build_recipe, recipe_json
@@ -175,3 +179,40 @@ def test_the_seeds_page_imports_other_instruction_formats(store: Store) -> None:
     tasks = store.list_seed_tasks(filled.instruction_id)
     assert len(tasks) == before + 1
     assert tasks[-1].instruction == "Name a moon." and tasks[-1].instances[0].output == "Titan"
+
+
+def test_a_slow_export_is_written_on_the_server_behind_a_bar(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seedbed.insights import embeddings
+    from tests.insight_fixtures import BagOfWordsEmbedder
+
+    model, gate = BagOfWordsEmbedder(), threading.Event()
+    encode = model.encode
+
+    def held(texts, **kwargs):
+        assert gate.wait(60)
+        return encode(texts, **kwargs)
+
+    monkeypatch.setattr(model, "encode", held)
+    monkeypatch.setattr(embeddings, "load_embedder", lambda: model)
+    fill(store)
+    at = open_app("export", project=NEWS)
+    at.button(key="export_prepare").click().run()  # the card's diversity embeds the texts
+    assert not at.exception and not at.success and at.get("progress")
+    at.multiselect(key="export_filter_labels").set_value(["sports"]).run()
+    at.multiselect(key="export_filter_labels").set_value([]).run()
+    assert at.get("progress")  # other widgets answer; the same work is still watched
+
+    gate.set()
+    deadline = time.monotonic() + 30
+    while not at.success:
+        assert time.monotonic() < deadline, "the files never came"
+        time.sleep(0.2)
+        at.run()
+    [ready] = [s.value for s in at.success]
+    assert ready.startswith("Ready: 7 records. Average pairwise similarity 0.")
+    assert (
+        "Average pairwise cosine similarity"
+        in at.session_state["export_files"]["files"]["README.md"]
+    )

@@ -16,9 +16,8 @@ import pytest
 from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
-from components import charts
+from components import charts, embedding
 from components.background import progress_words
-from components.insights import data
 from seedbed.errors import StorageError
 from seedbed.insights import embeddings
 from seedbed.insights.metrics import average_pairwise_similarity, sample_pair_similarities
@@ -64,7 +63,7 @@ def markdown(at: AppTest) -> list[str]:
 def test_many_new_texts_are_embedded_off_the_page_behind_a_bar(
     store: Store, news: int, fake_embedder: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(data, "IN_PAGE", 10)  # the 90 accepted texts are many
+    monkeypatch.setattr(embedding, "IN_PAGE", 10)  # the 90 accepted texts are many
     gate = threading.Event()
     encode = fake_embedder.encode
 
@@ -103,7 +102,7 @@ def test_many_new_texts_are_embedded_off_the_page_behind_a_bar(
 def test_embedding_that_fails_on_the_server_says_why_and_can_be_tried_again(
     store: Store, news: int, fake_embedder: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(data, "IN_PAGE", 10)
+    monkeypatch.setattr(embedding, "IN_PAGE", 10)
     encode = fake_embedder.encode
     failures = [StorageError("The database is locked. Try again.")]
 

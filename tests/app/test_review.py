@@ -402,6 +402,45 @@ def test_the_nearest_accepted_neighbour_is_shown(demo_store: Store) -> None:
     assert float(caption.split("cosine ")[1].rstrip(")")) > 0.7
 
 
+def test_a_large_new_accepted_set_is_embedded_off_the_page_for_the_neighbour(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from components import embedding
+    from seedbed.insights import embeddings
+    from tests.insight_fixtures import BagOfWordsEmbedder
+
+    model, gate = BagOfWordsEmbedder(), threading.Event()
+    encode = model.encode
+
+    def held(texts, **kwargs):
+        assert gate.wait(60)
+        return encode(texts, **kwargs)
+
+    monkeypatch.setattr(model, "encode", held)
+    monkeypatch.setattr(embeddings, "load_embedder", lambda: model)
+    monkeypatch.setattr(embedding, "IN_PAGE", 2)  # three new accepted texts are many
+    for text in ("The home side won the cup.", "Rates rose.", "A new vaccine was tested."):
+        accepted = add_candidate(demo_store, NEWS, text=text, label="sports")
+        curation.decide(demo_store, demo_store.get_candidate(accepted), "accepted", "ana")
+    pending = add_candidate(demo_store, NEWS, text="The home team won the cup.", label="sports")
+
+    at = review(review_focus_id=pending, review_neighbour=True)
+    assert not at.exception
+    assert "The home team won the cup." in texts(at)  # the card shows, decisions go on
+    assert at.get("progress") and not any(c.value.startswith("Nearest") for c in at.caption)
+
+    gate.set()
+    deadline = time.monotonic() + 30
+    while not any(c.value.startswith("Nearest accepted") for c in at.caption):
+        assert time.monotonic() < deadline, "the neighbour never appeared"
+        time.sleep(0.2)
+        at.run()
+    assert "The home side won the cup." in texts(at)
+
+
 def test_a_blank_annotator_name_is_asked_for_before_any_decision(demo_store, two_pending) -> None:
     at = review(annotator="  ")
     assert "Enter your name as Annotator" in at.warning[0].value
