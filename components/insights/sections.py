@@ -218,7 +218,9 @@ def _coverage_summary(reports: Reports) -> pd.DataFrame:
                     "Items": coverage.items,
                     "KL divergence": _rounded(coverage.kl_divergence, 3),
                     "Chi-square": _rounded(coverage.chi_square, 1),
-                    "df": coverage.degrees_of_freedom or "–",
+                    # Text like its neighbours: a column of numbers and dashes is not
+                    # one type for the table (pyarrow warned and converted it).
+                    "df": str(coverage.degrees_of_freedom or "–"),
                     "p-value": _p_value(coverage.p_value),
                     "Off-target values": coverage.off_target,
                     "Without the attribute": coverage.missing,
