@@ -20,7 +20,7 @@ import streamlit as st
 
 from components import background
 from components.state import plain
-from seedbed.insights.embeddings import content_hash, count_missing, embed_texts, load_embedder
+from seedbed.insights.embeddings import content_hash, count_missing, embed_texts
 from seedbed.store.core import Store
 
 # Up to this many new texts are embedded in the page's script, behind a bar (a few
@@ -48,7 +48,6 @@ def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.nda
         key = f"embed|{store.url}|{hashlib.sha256(joined.encode()).hexdigest()}"
 
         def embed_all(work: background.Work) -> int:
-            load_embedder()  # first, so the counts that follow tell the pace of the embedding
             embed_texts(texts, store, on_progress=functools.partial(work.progress, what))
             return len(texts)
 

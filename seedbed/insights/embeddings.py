@@ -111,10 +111,13 @@ def embed_texts(
         key=lambda key: len(text_of[key]),
         reverse=True,
     )
+    address = cluster_address()
+    on_cluster = bool(address) and len(missing) >= CLUSTER_FROM
+    if missing and not on_cluster:
+        load_embedder()  # first: the counts that follow tell the pace of the embedding alone
     if on_progress and missing:
         on_progress(0, len(missing))
-    address = cluster_address()
-    if address and len(missing) >= CLUSTER_FROM:
+    if on_cluster:
         from seedbed.insights.ray_embeddings import embed_on_cluster
 
         on_node = functools.partial(encode, fast=fast)
