@@ -7,6 +7,7 @@ template and clusters in a few cities, as the AttrPrompt paper found plain promp
 from __future__ import annotations
 
 import random
+import threading
 import zlib
 from datetime import UTC, datetime, timedelta
 
@@ -117,10 +118,26 @@ class BagOfWordsEmbedder:
 
     dimensions = 64
 
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate  # each batch waits for it when given (work caught mid-way)
+
     def encode(self, texts, normalize_embeddings=True, convert_to_numpy=True):
+        if self.gate is not None:
+            assert self.gate.wait(60), "the test never let the embedding go on"
         vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in text.lower().split():
                 vectors[row, zlib.crc32(word.encode()) % self.dimensions] += 1.0
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+
+def held_embedder(monkeypatch) -> threading.Event:
+    """Install the stand-in as the sentence model, every batch held until the returned
+    event is set: the test sees the page while the embedding is under way."""
+    from seedbed.insights import embeddings
+
+    gate = threading.Event()
+    model = BagOfWordsEmbedder(gate)
+    monkeypatch.setattr(embeddings, "load_embedder", lambda: model)
+    return gate

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from seedbed.models import Candidate, CandidateStatus
 from seedbed.store.core import Store
 from tests.app.test_pages import open_app
 from tests.export_data import INSTRUCTIONS, NEWS, fill, project_id
+from tests.insight_fixtures import held_embedder
 
 
 def as_shown(markdown: str) -> str:
@@ -184,18 +184,7 @@ def test_the_seeds_page_imports_other_instruction_formats(store: Store) -> None:
 def test_a_slow_export_is_written_on_the_server_behind_a_bar(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seedbed.insights import embeddings
-    from tests.insight_fixtures import BagOfWordsEmbedder
-
-    model, gate = BagOfWordsEmbedder(), threading.Event()
-    encode = model.encode
-
-    def held(texts, **kwargs):
-        assert gate.wait(60)
-        return encode(texts, **kwargs)
-
-    monkeypatch.setattr(model, "encode", held)
-    monkeypatch.setattr(embeddings, "load_embedder", lambda: model)
+    gate = held_embedder(monkeypatch)
     fill(store)
     at = open_app("export", project=NEWS)
     at.button(key="export_prepare").click().run()  # the card's diversity embeds the texts

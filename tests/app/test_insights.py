@@ -7,7 +7,6 @@ against the core measures computed directly; one test runs the real sentence mod
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import UTC, date, datetime
 
@@ -27,7 +26,12 @@ from seedbed.models import ACCEPTED, Candidate, CandidateFilter, Review
 from seedbed.store import schema as t
 from seedbed.store.core import Store
 from tests.app.test_pages import add_candidate, open_app
-from tests.insight_fixtures import BagOfWordsEmbedder, add_reviewed_news, news_project
+from tests.insight_fixtures import (
+    BagOfWordsEmbedder,
+    add_reviewed_news,
+    held_embedder,
+    news_project,
+)
 
 NEWS = "News topic classification"
 LATER = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
@@ -61,17 +65,10 @@ def markdown(at: AppTest) -> list[str]:
 
 
 def test_many_new_texts_are_embedded_off_the_page_behind_a_bar(
-    store: Store, news: int, fake_embedder: BagOfWordsEmbedder, monkeypatch: pytest.MonkeyPatch
+    store: Store, news: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(embedding, "IN_PAGE", 10)  # the 90 accepted texts are many
-    gate = threading.Event()
-    encode = fake_embedder.encode
-
-    def held(texts, **kwargs):
-        assert gate.wait(60)
-        return encode(texts, **kwargs)
-
-    monkeypatch.setattr(fake_embedder, "encode", held)
+    gate = held_embedder(monkeypatch)
     at = insights()
     # The script finished while the texts wait on the server thread: a bar, no measures.
     assert not at.exception

@@ -405,22 +405,12 @@ def test_the_nearest_accepted_neighbour_is_shown(demo_store: Store) -> None:
 def test_a_large_new_accepted_set_is_embedded_off_the_page_for_the_neighbour(
     demo_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
     import time
 
     from components import embedding
-    from seedbed.insights import embeddings
-    from tests.insight_fixtures import BagOfWordsEmbedder
+    from tests.insight_fixtures import held_embedder
 
-    model, gate = BagOfWordsEmbedder(), threading.Event()
-    encode = model.encode
-
-    def held(texts, **kwargs):
-        assert gate.wait(60)
-        return encode(texts, **kwargs)
-
-    monkeypatch.setattr(model, "encode", held)
-    monkeypatch.setattr(embeddings, "load_embedder", lambda: model)
+    gate = held_embedder(monkeypatch)
     monkeypatch.setattr(embedding, "IN_PAGE", 2)  # three new accepted texts are many
     for text in ("The home side won the cup.", "Rates rose.", "A new vaccine was tested."):
         accepted = add_candidate(demo_store, NEWS, text=text, label="sports")
