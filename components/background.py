@@ -34,8 +34,11 @@ class Work:
     started: float = field(default_factory=time.monotonic)
     result: Any = None
     error: str | None = None
-    finished: bool = False
     ended: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.ended.is_set()
 
     def wait(self, seconds: float) -> bool:
         """Wait up to `seconds` for the work to end (quick work then shows at once)."""
@@ -91,8 +94,7 @@ def _run(work: Work, task: Callable[[Work], Any]) -> None:
     finally:
         if work.result is None and work.error is None:
             work.error = "The work stopped without a result (an error in Seedbed, logged)."
-        work.finished = True
-        work.ended.set()
+        work.ended.set()  # after the result or error: a reader of `finished` sees them
 
 
 def watch(work: Work, waiting: str) -> None:

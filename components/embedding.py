@@ -9,7 +9,6 @@ until the texts are embedded, then reruns the page.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +19,7 @@ import streamlit as st
 
 from components import background
 from components.state import plain
-from seedbed.insights.embeddings import content_hash, count_missing, embed_texts
+from seedbed.insights.embeddings import content_hash, embed_texts, reporting, unembedded
 from seedbed.store.core import Store
 
 # Up to this many new texts are embedded in the page's script, behind a bar (a few
@@ -43,12 +42,13 @@ def embed_with_progress(texts: Sequence[str], store: Store, what: str) -> np.nda
     more start a server thread (shared by every session asking for the same texts) and
     raise StillEmbedding until it is done: callers wrap the measure in `measured`."""
     texts = list(texts)
-    if count_missing(texts, store) > IN_PAGE:
-        joined = "\n".join(sorted({content_hash(text) for text in texts}))
+    hashes = {content_hash(text) for text in texts}
+    if len(unembedded(hashes, store)) > IN_PAGE:
+        joined = "\n".join(sorted(hashes))
         key = f"embed|{store.url}|{hashlib.sha256(joined.encode()).hexdigest()}"
 
         def embed_all(work: background.Work) -> int:
-            embed_texts(texts, store, on_progress=functools.partial(work.progress, what))
+            embed_texts(texts, store, on_progress=reporting(work.progress, what))
             return len(texts)
 
         work = background.start(key, embed_all)

@@ -7,7 +7,6 @@ a half-written one.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import shutil
@@ -142,9 +141,9 @@ def plan_export(
 
 
 def _embed(store: Store, texts: list[str], on_progress: Progress | None):
-    from seedbed.insights.embeddings import embed_texts  # the model loads only when asked
+    from seedbed.insights.embeddings import embed_texts, reporting  # the model loads when asked
 
-    report = functools.partial(on_progress, "texts to de-duplicate") if on_progress else None
+    report = reporting(on_progress, "texts to de-duplicate")
     return embed_texts(texts, store, on_progress=report)
 
 

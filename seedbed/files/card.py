@@ -7,7 +7,6 @@ selected, how it was split, what it contains and how diverse it was at export.
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 from collections import Counter
@@ -42,12 +41,12 @@ def embedding_diversity(store: Store | None = None, on_progress: Progress | None
     `on_progress(what, done, todo)` hears how the embedding of new texts goes."""
 
     def measure(texts: Sequence[str]) -> float | None:
-        from seedbed.insights.embeddings import embed_texts
+        from seedbed.insights.embeddings import embed_texts, reporting
         from seedbed.insights.metrics import average_pairwise_similarity
 
         if len(texts) < 2:
             return None
-        report = functools.partial(on_progress, "texts to measure") if on_progress else None
+        report = reporting(on_progress, "texts to measure")
         return average_pairwise_similarity(embed_texts(list(texts), store, on_progress=report))
 
     return measure

@@ -56,6 +56,12 @@ def load_embedder() -> Any:
     return _model
 
 
+def reporting(on_progress: Progress | None, what: str) -> Callable[[int, int], None] | None:
+    """`on_progress` told `what` is being embedded, as `embed_texts` calls it."""
+    return functools.partial(on_progress, what) if on_progress else None
+
+
+@functools.cache
 def native_bfloat16() -> bool:
     """True on CPUs with bfloat16 instructions (AVX512-BF16 or AMX), where bfloat16
     products run at about twice the float32 rate; elsewhere they are emulated, slower."""
@@ -79,10 +85,9 @@ def encode(texts: Sequence[str], fast: bool = False) -> np.ndarray:
     return np.asarray(encoded, dtype=np.float32)
 
 
-def count_missing(texts: Sequence[str], store: Store, fast: bool = False) -> int:
-    """How many distinct `texts` have no vector in `store` yet: what embedding them costs."""
-    hashes = {content_hash(text) for text in texts}
-    return len(hashes - store.known_embeddings(FAST_MODEL_NAME if fast else MODEL_NAME, hashes))
+def unembedded(hashes: set[str], store: Store, fast: bool = False) -> set[str]:
+    """Which of the content `hashes` have no vector in `store` yet: what embedding costs."""
+    return hashes - store.known_embeddings(FAST_MODEL_NAME if fast else MODEL_NAME, hashes)
 
 
 def embed_texts(

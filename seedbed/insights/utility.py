@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from seedbed.errors import UtilityError
-from seedbed.insights.embeddings import Progress, embed_texts
+from seedbed.insights.embeddings import Progress, embed_texts, reporting
 from seedbed.insights.selection import fetch_rows
 from seedbed.models import CandidateFilter
 from seedbed.store.core import Store
@@ -199,8 +199,7 @@ def run_utility_check(
     keep = [i for i, label in enumerate(rows.labels) if label]
 
     def embed(texts: list[str], what: str, fast: bool) -> np.ndarray:
-        report = (lambda done, todo: on_progress(what, done, todo)) if on_progress else None
-        return embed_texts(texts, store, on_progress=report, fast=fast)
+        return embed_texts(texts, store, on_progress=reporting(on_progress, what), fast=fast)
 
     # The candidates' vectors are the ones Insights shows and caches (full precision);
     # the real texts only feed the classifier, where the fast vectors' few thousandths
